@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { EventMetadata, StoredEvent } from './port';
+
+/**
+ * Per-stream hash chain (tamper evidence). Every event's metadata carries
+ * `prevHash` (the `hash` of the previous event of the same stream, {@link GENESIS_HASH} for revision 0)
+ * and `hash` = sha256 over (prevHash, stream, revision, type, data, metadata without `hash`).
+ *
+ * The hashed values are serialised as canonical JSON (object keys sorted, recursively) inside one JSON
+ * array, so the digest does not depend on key order after a storage round trip, and field boundaries are
+ * unambiguous (stream "a1" + revision 0 cannot collide with stream "a" + revision 10).
+ */
+
+/** `prevHash` of the first event (revision 0) of every stream. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Result of {@link verifyHashChain}. */
+export type HashChainVerification =
+  | { ok: true }
+  | { ok: false; position: string; stream: string; revision: number; reason: string };
+
+/** JSON with object keys sorted recursively; `undefined` members are dropped like JSON.stringify does. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    // JSON.stringify returns undefined for undefined/functions/symbols; they serialise as null in arrays.
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const members = Object.keys(record)
+    .sort()
+    .filter((key) => record[key] !== undefined)
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+  return `{${members.join(',')}}`;
+}
+
+/** The digest stored in `metadata.hash`. `metadata` must already contain `prevHash`; its `hash` is ignored. */
+export function computeEventHash(
+  stream: string,
+  revision: number,
+  type: string,
+  data: Record<string, unknown>,
+  metadata: EventMetadata,
+): string {
+  const { hash: _ignored, ...withoutHash } = metadata;
+  const prevHash = typeof metadata.prevHash === 'string' ? metadata.prevHash : '';
+  return createHash('sha256')
+    .update(canonicalJson([prevHash, stream, revision, type, data, withoutHash]))
+    .digest('hex');
+}
+
+/**
+ * Returns the metadata to store for an event: the caller's metadata (any `hash`/`prevHash` it carried are
+ * replaced) plus the chain link.
+ */
+export function chainMetadata(
+  prevHash: string,
+  stream: string,
+  revision: number,
+  type: string,
+  data: Record<string, unknown>,
+  metadata: EventMetadata,
+): EventMetadata {
+  const { hash: _h, prevHash: _p, ...rest } = metadata;
+  const linked: EventMetadata = { ...(rest as EventMetadata), prevHash };
+  return { ...linked, hash: computeEventHash(stream, revision, type, data, linked) };
+}
+
+/** The `hash` of a stored event's metadata, or null when the event carries none. */
+export function hashOf(metadata: EventMetadata | null | undefined): string | null {
+  const hash = metadata?.hash;
+  return typeof hash === 'string' ? hash : null;
+}
+
+/**
+ * Verifies the hash chain of a list of stored events, given in position order (a `readAll` page sequence)
+ * or revision order (a `readStream` result); streams may be interleaved. The first event seen of a stream
+ * is checked against {@link GENESIS_HASH} when it is revision 0; when the list starts mid-stream its
+ * `prevHash` is taken on trust (only its own digest is checked). Reports the first broken link.
+ */
+export function verifyHashChain(events: StoredEvent[]): HashChainVerification {
+  const last = new Map<string, { revision: number; hash: string }>();
+  for (const event of events) {
+    const fail = (reason: string): HashChainVerification => ({
+      ok: false,
+      position: event.position,
+      stream: event.stream,
+      revision: event.revision,
+      reason,
+    });
+    const hash = hashOf(event.metadata);
+    const prevHash = event.metadata.prevHash;
+    if (hash === null || typeof prevHash !== 'string') return fail('event carries no hash/prevHash');
+    const previous = last.get(event.stream);
+    if (previous) {
+      if (event.revision !== previous.revision + 1) {
+        return fail(`revision ${event.revision} does not follow revision ${previous.revision}`);
+      }
+      if (prevHash !== previous.hash) return fail('prevHash does not match the hash of the previous event');
+    } else if (event.revision === 0 && prevHash !== GENESIS_HASH) {
+      return fail('first event of the stream does not link to the genesis hash');
+    }
+    const expected = computeEventHash(event.stream, event.revision, event.type, event.data, event.metadata);
+    if (expected !== hash) return fail('hash mismatch: the event was altered after it was written');
+    last.set(event.stream, { revision: event.revision, hash });
+  }
+  return { ok: true };
+}

@@ -1,0 +1,126 @@
+import type { EventStore, StoredEvent, Subscription } from '../event-store/port';
+import { ReadModel } from './read-model';
+
+export class NotCaughtUpError extends Error {
+  constructor(readonly position: string, readonly current: string | null, timeoutMs: number) {
+    super(`This instance has not reached position ${position} within ${timeoutMs} ms (at ${current ?? 'start'})`);
+    this.name = 'NotCaughtUpError';
+  }
+}
+
+interface Waiter {
+  position: string;
+  resolve: () => void;
+  timer: NodeJS.Timeout;
+}
+
+export interface ProjectionLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * One ordered, checkpointed subscription from the store into the in-memory read model. The checkpoint
+ * is the read model's position (snapshots will seed it). Waiters let a command's response wait until
+ * its events are visible, and `atLeast:` queries wait (bounded) for a position.
+ */
+export class ProjectionRunner {
+  private subscription: Subscription | null = null;
+  private waiters: Waiter[] = [];
+  private caughtUp = false;
+  private failed: Error | null = null;
+  private readonly listeners: ((e: StoredEvent) => void)[] = [];
+
+  constructor(
+    private readonly store: EventStore,
+    readonly readModel: ReadModel,
+    private readonly logger: ProjectionLogger,
+  ) {}
+
+  get isCaughtUp(): boolean {
+    return this.caughtUp && this.failed === null;
+  }
+
+  get failure(): Error | null {
+    return this.failed;
+  }
+
+  /** Called after each applied event (audit index, event bus). Listener errors are logged, never fatal. */
+  onApplied(listener: (e: StoredEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Starts the subscription; resolves once the backlog present at start is applied. */
+  start(): Promise<void> {
+    return new Promise((resolveStart, rejectStart) => {
+      const started = Date.now();
+      this.subscription = this.store.subscribeAll(this.readModel.position, {
+        onEvent: (e) => this.handle(e),
+        onCaughtUp: () => {
+          this.caughtUp = true;
+          const ms = Date.now() - started;
+          this.logger.log(
+            `read models caught up: ${this.readModel.eventCount} events, position ${this.readModel.position ?? 'empty'}, ${ms} ms`,
+          );
+          resolveStart();
+        },
+        onError: (err) => {
+          this.failed = err;
+          this.logger.error(`projection subscription failed: ${err.message}`);
+          if (!this.caughtUp) rejectStart(err);
+        },
+      });
+    });
+  }
+
+  private handle(e: StoredEvent): void {
+    this.readModel.apply(e);
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.logger.error(`read-model listener failed on ${e.type}@${e.position}: ${(err as Error).message}`);
+      }
+    }
+    if (this.waiters.length > 0) {
+      const still: Waiter[] = [];
+      for (const w of this.waiters) {
+        if (this.readModel.includes(w.position)) {
+          clearTimeout(w.timer);
+          w.resolve();
+        } else still.push(w);
+      }
+      this.waiters = still;
+    }
+  }
+
+  /** Resolves once the read model includes `position`; rejects with NotCaughtUpError after `timeoutMs`. */
+  waitFor(position: string, timeoutMs: number): Promise<void> {
+    if (this.readModel.includes(position)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        position,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(new NotCaughtUpError(position, this.readModel.position, timeoutMs));
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Waits until everything the store holds now is applied (used after a concurrency conflict). */
+  async catchUpToHead(timeoutMs: number): Promise<void> {
+    const head = await this.store.headPosition();
+    if (head !== null) await this.waitFor(head, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    this.subscription = null;
+    for (const w of this.waiters) clearTimeout(w.timer);
+    this.waiters = [];
+  }
+}
