@@ -17,7 +17,7 @@ import { AuthGuard } from './http/auth';
 import { CommandsController } from './http/commands.controller';
 import { QueriesController } from './http/queries.controller';
 import { HealthController } from './http/health.controller';
-import { ProblemFilter, sendProblem, toProblem } from './http/problem';
+import { ProblemFilter } from './http/problem';
 import { installJsonParser } from './http/json-body';
 import { APP_CONFIG, AUDIT_INDEX, COMMAND_SERVICE, EVENT_STORE_TOKEN, PROJECTION, READ_SIDE } from './http/tokens';
 
@@ -103,11 +103,10 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.with({ config, store, projection, audit, commands, readSide }),
     adapter,
-    { logger: LEVELS[config.logLevel] },
+    { logger: LEVELS[config.logLevel], bodyParser: false },
   );
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   installJsonParser(fastify);
-  fastify.setErrorHandler((err, _req, reply) => sendProblem(reply, toProblem(err)));
   app.useGlobalFilters(new ProblemFilter());
   // @nestjs/cqrs swallows errors thrown in event handlers and sagas: log them (DESIGN.md).
   app.get(UnhandledExceptionBus).subscribe((e) => logger.error(`unhandled CQRS exception: ${String(e.exception)}`));

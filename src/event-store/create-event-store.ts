@@ -25,9 +25,13 @@ export async function createEventStore(config: EventStoreConfig): Promise<EventS
       return new MemoryEventStore();
     case 'sqlite':
       if (!config.dataDir) throw new TypeError('createEventStore: kind "sqlite" requires dataDir');
-      return SqliteEventStore.open({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous ?? 'FULL' });
+      return SqliteEventStore.open({
+        dataDir: config.dataDir,
+        synchronous: config.sqliteSynchronous ?? 'FULL',
+      });
     case 'esdb':
-      if (!config.esdbConnectionString) throw new TypeError('createEventStore: kind "esdb" requires esdbConnectionString');
+      if (!config.esdbConnectionString)
+        throw new TypeError('createEventStore: kind "esdb" requires esdbConnectionString');
       return EsdbEventStore.connect({ connectionString: config.esdbConnectionString });
     default: {
       const unknownKind: never = config.kind;

@@ -13,7 +13,10 @@ export function deterministicEventId(idempotencyKey: string, index: number): str
     throw new RangeError(`deterministicEventId: index must be a non-negative integer, got ${index}`);
   }
   // NUL separator: keys are free text, and "k1" + 0 must not collide with "k" + 10.
-  const bytes = createHash('sha256').update(`${idempotencyKey}\u0000${index}`, 'utf8').digest().subarray(0, 16);
+  const bytes = createHash('sha256')
+    .update(`${idempotencyKey}\u0000${index}`, 'utf8')
+    .digest()
+    .subarray(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import type { EventMetadata, StoredEvent } from './port';
-
-/**
+/*
  * Per-stream hash chain (tamper evidence). Every event's metadata carries
- * `prevHash` (the `hash` of the previous event of the same stream, {@link GENESIS_HASH} for revision 0)
+ * `prevHash` (the `hash` of the previous event of the same stream, GENESIS_HASH for revision 0)
  * and `hash` = sha256 over (prevHash, stream, revision, type, data, metadata without `hash`).
  *
  * The hashed values are serialised as canonical JSON (object keys sorted, recursively) inside one JSON
@@ -11,13 +8,15 @@ import type { EventMetadata, StoredEvent } from './port';
  * unambiguous (stream "a1" + revision 0 cannot collide with stream "a" + revision 10).
  */
 
+import { createHash } from 'node:crypto';
+import type { EventMetadata, StoredEvent } from './port';
+
 /** `prevHash` of the first event (revision 0) of every stream. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** Result of {@link verifyHashChain}. */
 export type HashChainVerification =
-  | { ok: true }
-  | { ok: false; position: string; stream: string; revision: number; reason: string };
+  { ok: true } | { ok: false; position: string; stream: string; revision: number; reason: string };
 
 /** JSON with object keys sorted recursively; `undefined` members are dropped like JSON.stringify does. */
 export function canonicalJson(value: unknown): string {

@@ -98,14 +98,19 @@ export class ConcurrencyError extends Error {
     readonly expected: ExpectedRevision,
     readonly actual: number | 'no_stream',
   ) {
-    super(`Wrong expected revision on stream ${stream}: expected ${String(expected)}, actual ${String(actual)}`);
+    super(
+      `Wrong expected revision on stream ${stream}: expected ${String(expected)}, actual ${String(actual)}`,
+    );
     this.name = 'ConcurrencyError';
   }
 }
 
 /** The store cannot be reached (EventStoreDB down, disk gone). */
 export class StoreUnavailableError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'StoreUnavailableError';
   }
@@ -126,7 +131,10 @@ export const EVENT_STORE = Symbol('EVENT_STORE');
  * adapters that keep event ids unique (memory, SQLite); EventStoreDB deduplicates such retries instead.
  */
 export class DuplicateEventIdError extends Error {
-  constructor(readonly stream: string, readonly eventId: string) {
+  constructor(
+    readonly stream: string,
+    readonly eventId: string,
+  ) {
     super(`Event id ${eventId} already exists in the event store (append to stream ${stream} rejected)`);
     this.name = 'DuplicateEventIdError';
   }

@@ -1,12 +1,19 @@
-import { randomUUID } from 'node:crypto';
-import { ConcurrencyError } from './port';
-import type { EventMetadata, ExpectedRevision, NewEvent, StoredEvent, SubscribeHandlers, Subscription } from './port';
-
-/**
+/*
  * Helpers shared by the adapters: position tokens, stream revisions (expected-revision checks), append
  * input normalisation, and the cursor-driven catch-up loop used by the memory and SQLite adapters (both
  * expose positions as a dense global sequence).
  */
+
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyError } from './port';
+import type {
+  EventMetadata,
+  ExpectedRevision,
+  NewEvent,
+  StoredEvent,
+  SubscribeHandlers,
+  Subscription,
+} from './port';
 
 /** Formats a global sequence number (1-based) as a position token. */
 export function formatSequencePosition(sequence: number | bigint): string {
@@ -19,7 +26,9 @@ export function formatSequencePosition(sequence: number | bigint): string {
  */
 export function parseSequencePosition(position: string): bigint {
   if (!/^[1-9][0-9]*$/.test(position)) {
-    throw new RangeError(`Invalid event-store position ${JSON.stringify(position)}: expected a positive decimal integer`);
+    throw new RangeError(
+      `Invalid event-store position ${JSON.stringify(position)}: expected a positive decimal integer`,
+    );
   }
   return BigInt(position);
 }
@@ -46,7 +55,9 @@ export function formatLogPosition(position: LogPosition): string {
 export function parseLogPosition(position: string): LogPosition {
   const match = /^([0-9]+):([0-9]+)$/.exec(position);
   if (!match || match[1] === undefined || match[2] === undefined) {
-    throw new RangeError(`Invalid EventStoreDB position ${JSON.stringify(position)}: expected "<commit>:<prepare>"`);
+    throw new RangeError(
+      `Invalid EventStoreDB position ${JSON.stringify(position)}: expected "<commit>:<prepare>"`,
+    );
   }
   return { commit: BigInt(match[1]), prepare: BigInt(match[2]) };
 }
@@ -76,7 +87,11 @@ export function validateExpectedRevision(expected: ExpectedRevision): void {
  * Callers run it where no other writer can interleave (the SQLite write transaction, the memory store's
  * synchronous append).
  */
-export function assertExpectedRevision(stream: string, expected: ExpectedRevision, actual: number | 'no_stream'): void {
+export function assertExpectedRevision(
+  stream: string,
+  expected: ExpectedRevision,
+  actual: number | 'no_stream',
+): void {
   const holds =
     expected === 'any' ||
     (expected === 'no_stream' && actual === 'no_stream') ||
@@ -99,20 +114,26 @@ export interface NormalizedEvent {
  * when the batch is empty, a type is empty, or data/metadata are not JSON-serialisable (e.g. a BigInt).
  */
 export function normalizeNewEvents(stream: string, events: NewEvent[]): NormalizedEvent[] {
-  if (typeof stream !== 'string' || stream.length === 0) throw new TypeError('Stream name must be a non-empty string');
+  if (typeof stream !== 'string' || stream.length === 0)
+    throw new TypeError('Stream name must be a non-empty string');
   if (events.length === 0) throw new RangeError(`Append to ${stream}: the batch is empty`);
   return events.map((event, index) => {
     if (typeof event.type !== 'string' || event.type.length === 0) {
       throw new TypeError(`Append to ${stream}: event #${index} has no type`);
     }
     if (event.eventId !== undefined && !UUID_PATTERN.test(event.eventId)) {
-      throw new TypeError(`Append to ${stream}: event #${index} id ${JSON.stringify(event.eventId)} is not a UUID`);
+      throw new TypeError(
+        `Append to ${stream}: event #${index} id ${JSON.stringify(event.eventId)} is not a UUID`,
+      );
     }
     return {
       eventId: event.eventId?.toLowerCase() ?? randomUUID(),
       type: event.type,
       data: jsonObject(event.data, `Append to ${stream}: data of event #${index}`),
-      metadata: jsonObject(event.metadata, `Append to ${stream}: metadata of event #${index}`) as EventMetadata,
+      metadata: jsonObject(
+        event.metadata,
+        `Append to ${stream}: metadata of event #${index}`,
+      ) as EventMetadata,
     };
   });
 }
@@ -125,9 +146,15 @@ function jsonObject(value: unknown, what: string): Record<string, unknown> {
   try {
     copy = JSON.parse(JSON.stringify(value) ?? 'null');
   } catch (error) {
-    throw new TypeError(`${what} is not JSON-serialisable: ${error instanceof Error ? error.message : String(error)}`);
+    throw new TypeError(
+      `${what} is not JSON-serialisable: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
-  if (copy === null || typeof copy !== 'object' || Array.isArray(copy)) throw new TypeError(`${what} must be a JSON object`);
+  if (copy === null || typeof copy !== 'object' || Array.isArray(copy))
+    throw new TypeError(`${what} must be a JSON object`);
   return copy as Record<string, unknown>;
 }
 
@@ -207,6 +234,7 @@ export class CursorSubscription implements Subscription {
     };
     try {
       const target = await headPromise;
+      if (this.closed) return;
       if (reachedHead(target)) markCaughtUp();
       while (!this.closed) {
         this.dirty = false;

@@ -8,7 +8,7 @@ export const MALFORMED_JSON = '__malformedJson__';
  * handling. An empty body parses as undefined (then fails validation as "must be a JSON object").
  */
 export function installJsonParser(fastify: FastifyInstance): void {
-  fastify.removeContentTypeParser('application/json');
+  if (fastify.hasContentTypeParser('application/json')) fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1_048_576 }, (_req, raw, done) => {
     const text = typeof raw === 'string' ? raw : raw.toString('utf8');
     if (text.trim() === '') return done(null, undefined);

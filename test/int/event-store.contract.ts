@@ -49,7 +49,8 @@ export function runEventStoreContract(
     const openSubscriptions: Subscription[] = [];
 
     const stream = (label: string): string => `${prefix}-${label}`;
-    const mine = (events: StoredEvent[]): StoredEvent[] => events.filter((event) => event.stream.startsWith(`${prefix}-`));
+    const mine = (events: StoredEvent[]): StoredEvent[] =>
+      events.filter((event) => event.stream.startsWith(`${prefix}-`));
 
     /** Every event of this test, via readAll pages of `pageSize`, checking page sizes on the way. */
     const readAllMine = async (after: string | null = startHead, pageSize = 100): Promise<StoredEvent[]> => {
@@ -65,7 +66,10 @@ export function runEventStoreContract(
       }
     };
 
-    const subscribe = (after: string | null, handlers: Parameters<EventStore['subscribeAll']>[1]): Subscription => {
+    const subscribe = (
+      after: string | null,
+      handlers: Parameters<EventStore['subscribeAll']>[1],
+    ): Subscription => {
       const subscription = store.subscribeAll(after, handlers);
       openSubscriptions.push(subscription);
       return subscription;
@@ -85,7 +89,11 @@ export function runEventStoreContract(
 
     test('appends and reads back a stream with 0-based revisions', async () => {
       const s = stream('roundtrip');
-      const first = await store.append(s, [newEvent('Created', { n: 1 }), newEvent('Renamed', { n: 2 })], 'no_stream');
+      const first = await store.append(
+        s,
+        [newEvent('Created', { n: 1 }), newEvent('Renamed', { n: 2 })],
+        'no_stream',
+      );
       expect(first.nextExpectedRevision).toBe(1);
       expect(first.events.map((event) => event.revision)).toEqual([0, 1]);
       expect(first.position).toBe(first.events[1]?.position);
@@ -109,9 +117,13 @@ export function runEventStoreContract(
       const given = randomUUID();
       const result = await store.append(s, [newEvent('A', {}, { eventId: given }), newEvent('B', {})], 'any');
       expect(result.events[0]?.eventId).toBe(given);
-      expect(result.events[1]?.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(result.events[1]?.eventId).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      );
       expect(result.events[1]?.eventId).not.toBe(given);
-      expect((await store.readStream(s)).map((event) => event.eventId)).toEqual(result.events.map((event) => event.eventId));
+      expect((await store.readStream(s)).map((event) => event.eventId)).toEqual(
+        result.events.map((event) => event.eventId),
+      );
     });
 
     test('data and metadata round-trip unchanged (apart from hash fields)', async () => {
@@ -177,7 +189,9 @@ export function runEventStoreContract(
     test('expected any always appends', async () => {
       const s = stream('any');
       expect((await store.append(s, [newEvent('A', {})], 'any')).nextExpectedRevision).toBe(0);
-      expect((await store.append(s, [newEvent('B', {}), newEvent('C', {})], 'any')).nextExpectedRevision).toBe(2);
+      expect(
+        (await store.append(s, [newEvent('B', {}), newEvent('C', {})], 'any')).nextExpectedRevision,
+      ).toBe(2);
     });
 
     test('an exact expected revision is enforced and the error carries the actual revision', async () => {
@@ -194,12 +208,16 @@ export function runEventStoreContract(
     test('a failing batch appends nothing', async () => {
       const s = stream('atomic');
       const bad = newEvent('Bad', { amount: 10n as unknown as number });
-      await expect(store.append(s, [newEvent('Good', {}), bad, newEvent('Good', {})], 'any')).rejects.toThrow();
+      await expect(
+        store.append(s, [newEvent('Good', {}), bad, newEvent('Good', {})], 'any'),
+      ).rejects.toThrow();
       expect(await store.readStream(s)).toEqual([]);
       expect(await readAllMine()).toEqual([]);
 
       await store.append(s, [newEvent('First', {})], 'no_stream');
-      await expect(store.append(s, [newEvent('X', {}), newEvent('Y', {})], 7)).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.append(s, [newEvent('X', {}), newEvent('Y', {})], 7)).rejects.toBeInstanceOf(
+        ConcurrencyError,
+      );
       expect((await store.readStream(s)).map((event) => event.type)).toEqual(['First']);
       // The stream is really untouched: the next revision is still 1.
       expect((await store.append(s, [newEvent('Second', {})], 0)).nextExpectedRevision).toBe(1);
@@ -210,7 +228,9 @@ export function runEventStoreContract(
       await expect(store.append(s, [], 'any')).rejects.toThrow(/empty/);
       await expect(store.append(s, [newEvent('A', {})], -1)).rejects.toThrow(RangeError);
       await expect(store.append(s, [newEvent('A', {})], 1.5)).rejects.toThrow(RangeError);
-      await expect(store.append(s, [newEvent('A', {}, { eventId: 'not-a-uuid' })], 'any')).rejects.toThrow(/UUID/);
+      await expect(store.append(s, [newEvent('A', {}, { eventId: 'not-a-uuid' })], 'any')).rejects.toThrow(
+        /UUID/,
+      );
       await expect(store.readAll({ after: 'garbage' })).rejects.toThrow(RangeError);
       expect(await store.readStream(s)).toEqual([]);
     });
@@ -225,14 +245,19 @@ export function runEventStoreContract(
       ];
       const expected: Array<[string, number, string]> = [];
       for (const [label, count] of plan) {
-        const events = Array.from({ length: count }, (_, index) => newEvent(`T${label}${index}`, { label, index }));
+        const events = Array.from({ length: count }, (_, index) =>
+          newEvent(`T${label}${index}`, { label, index }),
+        );
         const result = await store.append(stream(label), events, 'any');
         for (const event of result.events) expected.push([event.stream, event.revision, event.type]);
       }
       for (const pageSize of [1, 2, 3, 1000]) {
         const events = await readAllMine(startHead, pageSize);
         expect(events.map((event) => [event.stream, event.revision, event.type])).toEqual(expected);
-        expectStrictlyIncreasing(store, events.map((event) => event.position));
+        expectStrictlyIncreasing(
+          store,
+          events.map((event) => event.position),
+        );
       }
       const all = await readAllMine();
       const last = all[all.length - 1];
@@ -246,7 +271,11 @@ export function runEventStoreContract(
     test('positions are strictly increasing across streams and comparePositions is a consistent order', async () => {
       const positions: string[] = [];
       for (let index = 0; index < 12; index += 1) {
-        const result = await store.append(stream(`p${index % 3}`), [newEvent('P', { index }), newEvent('Q', { index })], 'any');
+        const result = await store.append(
+          stream(`p${index % 3}`),
+          [newEvent('P', { index }), newEvent('Q', { index })],
+          'any',
+        );
         expect(result.position).toBe(result.events[1]?.position);
         positions.push(...result.events.map((event) => event.position));
       }
@@ -314,7 +343,11 @@ export function runEventStoreContract(
 
     test('subscribeAll resumes after a given position without repeats', async () => {
       const events = (
-        await store.append(stream('r'), [newEvent('E1', {}), newEvent('E2', {}), newEvent('E3', {}), newEvent('E4', {})], 'any')
+        await store.append(
+          stream('r'),
+          [newEvent('E1', {}), newEvent('E2', {}), newEvent('E3', {}), newEvent('E4', {})],
+          'any',
+        )
       ).events;
       const delivered: StoredEvent[] = [];
       let caughtUp = 0;
@@ -328,7 +361,11 @@ export function runEventStoreContract(
       expect(delivered.map((event) => event.type)).toEqual(['E3', 'E4']);
       const more = await store.append(stream('r'), [newEvent('E5', {})], 'any');
       await waitFor(() => delivered.length === 3, 'live event');
-      expect(delivered.map((event) => event.position)).toEqual([events[2]?.position, events[3]?.position, more.position]);
+      expect(delivered.map((event) => event.position)).toEqual([
+        events[2]?.position,
+        events[3]?.position,
+        more.position,
+      ]);
     });
 
     test('subscribing at the head calls onCaughtUp without replaying history', async () => {
@@ -393,10 +430,14 @@ export function runEventStoreContract(
     test('50 concurrent appends with the same expected revision: exactly one wins', async () => {
       const s = stream('race');
       await store.append(s, [newEvent('Created', {})], 'no_stream');
-      const attempts = Array.from({ length: 50 }, (_, index) => store.append(s, [newEvent('Raced', { index })], 0));
+      const attempts = Array.from({ length: 50 }, (_, index) =>
+        store.append(s, [newEvent('Raced', { index })], 0),
+      );
       const outcomes = await Promise.allSettled(attempts);
       const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
-      const losers = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+      const losers = outcomes.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+      );
       expect(winners).toHaveLength(1);
       expect(losers).toHaveLength(49);
       for (const error of losers) expectConcurrencyError(error, s, 0, 1);
@@ -406,7 +447,9 @@ export function runEventStoreContract(
 
     test('50 concurrent appends with expected any get distinct consecutive revisions', async () => {
       const s = stream('pile');
-      const results = await Promise.all(Array.from({ length: 50 }, (_, index) => store.append(s, [newEvent('Piled', { index })], 'any')));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, index) => store.append(s, [newEvent('Piled', { index })], 'any')),
+      );
       const revisions = results.map((result) => result.nextExpectedRevision).sort((a, b) => a - b);
       expect(revisions).toEqual(Array.from({ length: 50 }, (_, index) => index));
       const events = await store.readStream(s);
@@ -431,7 +474,11 @@ export function runEventStoreContract(
         expect(verifyHashChain(h1.slice(1))).toEqual({ ok: true });
 
         const tampered = all.map((event, index) => (index === 1 ? { ...event, data: { v: 99 } } : event));
-        expect(verifyHashChain(tampered)).toMatchObject({ ok: false, position: all[1]?.position, revision: all[1]?.revision });
+        expect(verifyHashChain(tampered)).toMatchObject({
+          ok: false,
+          position: all[1]?.position,
+          revision: all[1]?.revision,
+        });
       });
     }
   });
@@ -441,7 +488,12 @@ export function runEventStoreContract(
       ...extra,
       type,
       data,
-      metadata: { actor: 'user:test', correlationId: randomUUID(), occurredAt: '2024-01-01T00:00:00.000Z', schemaVersion: 1 },
+      metadata: {
+        actor: 'user:test',
+        correlationId: randomUUID(),
+        occurredAt: '2024-01-01T00:00:00.000Z',
+        schemaVersion: 1,
+      },
     };
   }
 }
@@ -452,7 +504,12 @@ function withoutHash(metadata: EventMetadata | undefined): Record<string, unknow
   return rest;
 }
 
-function expectConcurrencyError(error: unknown, stream: string, expected: ExpectedRevision, actual: number | 'no_stream'): void {
+function expectConcurrencyError(
+  error: unknown,
+  stream: string,
+  expected: ExpectedRevision,
+  actual: number | 'no_stream',
+): void {
   expect(error).toBeInstanceOf(ConcurrencyError);
   expect(error).toMatchObject({ stream, expected, actual });
 }

@@ -6,14 +6,22 @@ import { MemoryEventStore } from '../../src/event-store/memory/memory-event-stor
 import { DuplicateEventIdError, type NewEvent } from '../../src/event-store/port';
 import { runEventStoreContract } from './event-store.contract';
 
-runEventStoreContract('memory', async () => new MemoryEventStore(), undefined, { hashChain: true, sequencePositions: true });
+runEventStoreContract('memory', async () => new MemoryEventStore(), undefined, {
+  hashChain: true,
+  sequencePositions: true,
+});
 
 function newEvent(type: string, data: Record<string, unknown> = {}, eventId?: string): NewEvent {
   return {
     ...(eventId ? { eventId } : {}),
     type,
     data,
-    metadata: { actor: 'system', correlationId: 'c', occurredAt: '2024-01-01T00:00:00.000Z', schemaVersion: 1 },
+    metadata: {
+      actor: 'system',
+      correlationId: 'c',
+      occurredAt: '2024-01-01T00:00:00.000Z',
+      schemaVersion: 1,
+    },
   };
 }
 
@@ -22,12 +30,14 @@ describe('MemoryEventStore specifics', () => {
     const store = new MemoryEventStore();
     const id = randomUUID();
     await store.append('s1', [newEvent('A', {}, id)], 'any');
-    await expect(store.append('s2', [newEvent('B'), newEvent('C', {}, id)], 'any')).rejects.toThrow(DuplicateEventIdError);
-    await expect(store.append('s3', [newEvent('D', {}, id.toUpperCase())], 'any')).rejects.toThrow(id);
-    const twice = randomUUID();
-    await expect(store.append('s4', [newEvent('E', {}, twice), newEvent('F', {}, twice)], 'any')).rejects.toThrow(
+    await expect(store.append('s2', [newEvent('B'), newEvent('C', {}, id)], 'any')).rejects.toThrow(
       DuplicateEventIdError,
     );
+    await expect(store.append('s3', [newEvent('D', {}, id.toUpperCase())], 'any')).rejects.toThrow(id);
+    const twice = randomUUID();
+    await expect(
+      store.append('s4', [newEvent('E', {}, twice), newEvent('F', {}, twice)], 'any'),
+    ).rejects.toThrow(DuplicateEventIdError);
     expect((await store.readAll()).map((event) => event.stream)).toEqual(['s1']);
     await store.close();
   });
@@ -76,22 +86,33 @@ describe('verifyHashChain', () => {
   });
 
   it.each([
-    ['altered data', (e: Awaited<ReturnType<typeof chain>>) => (e[1] = { ...e[1]!, data: { v: 20 } }), 'hash mismatch'],
-    ['altered type', (e: Awaited<ReturnType<typeof chain>>) => (e[1] = { ...e[1]!, type: 'Other' }), 'hash mismatch'],
+    [
+      'altered data',
+      (e: Awaited<ReturnType<typeof chain>>) => (e[1] = { ...e[1]!, data: { v: 20 } }),
+      'hash mismatch',
+    ],
+    [
+      'altered type',
+      (e: Awaited<ReturnType<typeof chain>>) => (e[1] = { ...e[1]!, type: 'Other' }),
+      'hash mismatch',
+    ],
     [
       'altered metadata',
-      (e: Awaited<ReturnType<typeof chain>>) => (e[1] = { ...e[1]!, metadata: { ...e[1]!.metadata, actor: 'user:mallory' } }),
+      (e: Awaited<ReturnType<typeof chain>>) =>
+        (e[1] = { ...e[1]!, metadata: { ...e[1]!.metadata, actor: 'user:mallory' } }),
       'hash mismatch',
     ],
     ['a removed event', (e: Awaited<ReturnType<typeof chain>>) => e.splice(1, 1), 'does not follow'],
     [
       'a forged first event',
-      (e: Awaited<ReturnType<typeof chain>>) => (e[0] = { ...e[0]!, metadata: { ...e[0]!.metadata, prevHash: 'f'.repeat(64) } }),
+      (e: Awaited<ReturnType<typeof chain>>) =>
+        (e[0] = { ...e[0]!, metadata: { ...e[0]!.metadata, prevHash: 'f'.repeat(64) } }),
       'genesis',
     ],
     [
       'a missing hash',
-      (e: Awaited<ReturnType<typeof chain>>) => (e[2] = { ...e[2]!, metadata: { ...e[2]!.metadata, hash: undefined } }),
+      (e: Awaited<ReturnType<typeof chain>>) =>
+        (e[2] = { ...e[2]!, metadata: { ...e[2]!.metadata, hash: undefined } }),
       'no hash',
     ],
   ])('reports %s at the first broken event', async (_label, tamper, reason) => {

@@ -1,7 +1,16 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync, writeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  closeSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -47,17 +56,27 @@ function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-runEventStoreContract('sqlite', async () => SqliteEventStore.open({ dataDir: tempDir() }), async () => removeTempDirs(), {
-  hashChain: true,
-  sequencePositions: true,
-});
+runEventStoreContract(
+  'sqlite',
+  async () => SqliteEventStore.open({ dataDir: tempDir() }),
+  async () => removeTempDirs(),
+  {
+    hashChain: true,
+    sequencePositions: true,
+  },
+);
 
 function newEvent(type: string, data: Record<string, unknown> = {}, eventId?: string): NewEvent {
   return {
     ...(eventId ? { eventId } : {}),
     type,
     data,
-    metadata: { actor: 'system', correlationId: randomUUID(), occurredAt: '2024-01-01T00:00:00.000Z', schemaVersion: 1 },
+    metadata: {
+      actor: 'system',
+      correlationId: randomUUID(),
+      occurredAt: '2024-01-01T00:00:00.000Z',
+      schemaVersion: 1,
+    },
   };
 }
 
@@ -76,7 +95,10 @@ class ChildLines {
   async next(what: string, timeoutMs = 15_000): Promise<string> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`child ${this.child.pid}: timed out waiting for ${what}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`child ${this.child.pid}: timed out waiting for ${what}`)),
+        timeoutMs,
+      );
     });
     try {
       const line = await Promise.race([this.iterator.next(), timeout]);
@@ -96,7 +118,8 @@ function spawnChild(mode: string, dataDir: string, stream: string): ChildLines {
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.on('exit', (code) => {
-    if (code !== 0 && code !== null) process.stderr.write(`[sqlite child ${mode}] exited ${code}: ${stderr}\n`);
+    if (code !== 0 && code !== null)
+      process.stderr.write(`[sqlite child ${mode}] exited ${code}: ${stderr}\n`);
   });
   return new ChildLines(child);
 }
@@ -108,7 +131,10 @@ function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
 
 describe('SqliteEventStore specifics', () => {
   const stores: SqliteEventStore[] = [];
-  const open = (dataDir: string, options: Partial<Parameters<typeof SqliteEventStore.open>[0]> = {}): SqliteEventStore => {
+  const open = (
+    dataDir: string,
+    options: Partial<Parameters<typeof SqliteEventStore.open>[0]> = {},
+  ): SqliteEventStore => {
     const store = SqliteEventStore.open({ dataDir, ...options });
     stores.push(store);
     return store;
@@ -186,7 +212,9 @@ describe('SqliteEventStore specifics', () => {
     const dataDir = tempDir();
     const file = join(dataDir, 'events.sqlite');
     const foreign = new Database(file);
-    foreign.exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('alice');`);
+    foreign.exec(
+      `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('alice');`,
+    );
     foreign.close();
     const before = sha256File(file);
 
@@ -207,7 +235,9 @@ describe('SqliteEventStore specifics', () => {
     const dataDir = tempDir();
     const store = SqliteEventStore.open({ dataDir });
     for (let batch = 0; batch < 20; batch += 1) {
-      const events = Array.from({ length: 20 }, (_, index) => newEvent('Filler', { batch, index, text: 'x'.repeat(300) }));
+      const events = Array.from({ length: 20 }, (_, index) =>
+        newEvent('Filler', { batch, index, text: 'x'.repeat(300) }),
+      );
       await store.append(`s${batch}`, events, 'no_stream');
     }
     await store.close();
@@ -232,12 +262,35 @@ describe('SqliteEventStore specifics', () => {
     try {
       expect(() =>
         raw
-          .prepare(`INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES ('s', 0, ?, 'X', '{}', '{}')`)
+          .prepare(
+            `INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES ('s', 0, ?, 'X', '{}', '{}')`,
+          )
           .run(randomUUID()),
       ).toThrow(/UNIQUE constraint failed: events.stream, events.revision/);
     } finally {
       raw.close();
     }
+  });
+
+  it('maps a UNIQUE(stream, revision) violation to ConcurrencyError even if the revision read was stale', async () => {
+    const store = open(tempDir());
+    await store.append('s', [newEvent('A')], 'no_stream');
+    // White-box: make the in-transaction read report "no stream" once, as a racing reader would see it.
+    type LastOfStream = { get(stream: string): unknown };
+    const statements = (store as unknown as { statements: { lastOfStream: LastOfStream } }).statements;
+    const real = statements.lastOfStream;
+    let stale = true;
+    statements.lastOfStream = {
+      get: (stream: string) => {
+        if (!stale) return real.get(stream);
+        stale = false;
+        return undefined;
+      },
+    };
+    const error = await store.append('s', [newEvent('B')], 'no_stream').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({ stream: 's', expected: 'no_stream', actual: 0 });
+    expect((await store.readStream('s')).map((event) => event.type)).toEqual(['A']);
   });
 
   it('two store instances on one file: exactly one of 50 concurrent appends wins, and each sees the other', async () => {
@@ -249,11 +302,14 @@ describe('SqliteEventStore specifics', () => {
     b.subscribeAll(null, { onEvent: (event) => void seenByB.push(event) });
 
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 50 }, (_, index) => (index % 2 === 0 ? a : b).append('shared', [newEvent('Raced', { index })], 0)),
+      Array.from({ length: 50 }, (_, index) =>
+        (index % 2 === 0 ? a : b).append('shared', [newEvent('Raced', { index })], 0),
+      ),
     );
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     for (const outcome of outcomes) {
-      if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ name: 'ConcurrencyError', actual: 1 });
+      if (outcome.status === 'rejected')
+        expect(outcome.reason).toMatchObject({ name: 'ConcurrencyError', actual: 1 });
     }
     expect((await a.readStream('shared')).map((event) => event.revision)).toEqual([0, 1]);
     expect(await b.readStream('shared')).toEqual(await a.readStream('shared'));
@@ -311,7 +367,11 @@ describe('SqliteEventStore specifics', () => {
   it('verifyHashChain detects a data column altered directly in the file', async () => {
     const dataDir = tempDir();
     const store = SqliteEventStore.open({ dataDir });
-    await store.append('acct', [newEvent('Opened', { owner: 'alice' }), newEvent('Granted', { role: 'viewer' })], 'no_stream');
+    await store.append(
+      'acct',
+      [newEvent('Opened', { owner: 'alice' }), newEvent('Granted', { role: 'viewer' })],
+      'no_stream',
+    );
     await store.append('other', [newEvent('Noise')], 'no_stream');
     await store.append('acct', [newEvent('Granted', { role: 'admin' })], 1);
     expect(verifyHashChain(await store.readAll())).toEqual({ ok: true });
@@ -323,21 +383,29 @@ describe('SqliteEventStore specifics', () => {
 
     const reopened = open(dataDir);
     const result = verifyHashChain(await reopened.readAll());
-    expect(result).toEqual({ ok: false, position: '2', stream: 'acct', revision: 1, reason: expect.stringContaining('hash mismatch') });
+    expect(result).toEqual({
+      ok: false,
+      position: '2',
+      stream: 'acct',
+      revision: 1,
+      reason: expect.stringContaining('hash mismatch'),
+    });
   });
 
   it('a duplicate event id is rejected with a clear error and the whole batch is discarded', async () => {
     const store = open(tempDir());
     const id = randomUUID();
     await store.append('s1', [newEvent('A', {}, id)], 'any');
-    const error = await store.append('s2', [newEvent('B'), newEvent('C', {}, id)], 'any').catch((caught: unknown) => caught);
+    const error = await store
+      .append('s2', [newEvent('B'), newEvent('C', {}, id)], 'any')
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DuplicateEventIdError);
     expect((error as Error).message).toContain(id);
     expect(await store.readStream('s2')).toEqual([]);
     const twice = randomUUID();
-    await expect(store.append('s3', [newEvent('D', {}, twice), newEvent('E', {}, twice)], 'any')).rejects.toThrow(
-      DuplicateEventIdError,
-    );
+    await expect(
+      store.append('s3', [newEvent('D', {}, twice), newEvent('E', {}, twice)], 'any'),
+    ).rejects.toThrow(DuplicateEventIdError);
     expect((await store.readAll()).map((event) => event.type)).toEqual(['A']);
     await expect(store.append('s1', [newEvent('F')], 5)).rejects.toBeInstanceOf(ConcurrencyError);
   });

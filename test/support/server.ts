@@ -15,7 +15,11 @@ export interface TestServer {
 }
 
 /** A real HTTP server on 127.0.0.1 with its own fresh store (SQLite in a temp dir by default). */
-export async function startTestServer(store: 'sqlite' | 'memory' = 'sqlite', dataDir?: string): Promise<TestServer> {
+export async function startTestServer(
+  store: 'sqlite' | 'memory' = 'sqlite',
+  dataDir?: string,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'perm-e2e-'));
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -24,6 +28,7 @@ export async function startTestServer(store: 'sqlite' | 'memory' = 'sqlite', dat
     EVENT_STORE: store,
     LOG_LEVEL: 'error',
     PERMISSIONS_API_TOKENS: `ci:${SYSTEM_TOKEN}:system,svc:${PLAIN_TOKEN}`,
+    ...env,
   });
   const running = await startApp(config);
   return {

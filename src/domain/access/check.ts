@@ -61,10 +61,9 @@ function identify(state: OrgState, principal: Principal): Who {
 }
 
 /** Denial shared by every scope for principals that hold nothing in this org. */
-function absent(who: Who): CheckResult | null {
+function absent(who: Extract<Who, { kind: 'unknown' | 'inactive' }>): CheckResult {
   if (who.kind === 'unknown') return deny(undefined, 'unknown principal');
-  if (who.kind === 'inactive') return deny(undefined, 'A39: deactivated users hold no permission', 'A39');
-  return null;
+  return deny(undefined, 'A39: deactivated users hold no permission', 'A39');
 }
 
 export function check(
@@ -123,8 +122,7 @@ function checkOrg(state: OrgState, principal: Principal, permission: string): Ch
   if (!ORG_CHECKABLE_PERMISSIONS.has(permission))
     return deny(undefined, `${permission} is not an org-scope permission`);
   const who = identify(state, principal);
-  const gone = absent(who);
-  if (gone) return gone;
+  if (who.kind === 'unknown' || who.kind === 'inactive') return absent(who);
   const rule = ORG_RULES[permission];
   if (who.kind === 'user' && who.orgRole === 'admin') return allow('admin', `${rule}: org admin`, rule);
   if (who.kind === 'user') return deny(who.orgRole, `${rule}: only org admins hold ${permission}`, rule);
@@ -148,8 +146,7 @@ function checkTeam(state: OrgState, principal: Principal, permission: string, te
   if (!TEAM_CHECKABLE_PERMISSIONS.has(permission))
     return deny(undefined, `${permission} is not a team-scope permission`);
   const who = identify(state, principal);
-  const gone = absent(who);
-  if (gone) return gone;
+  if (who.kind === 'unknown' || who.kind === 'inactive') return absent(who);
   const denyRule = TEAM_DENY_RULES[permission];
   if (who.kind === 'sa') {
     // A35/R117/R118: Member-equivalent inside its scope; no team administration.
@@ -219,8 +216,7 @@ function checkProject(
   if (!PROJECT_CHECKABLE_PERMISSIONS.has(permission))
     return deny(undefined, `${permission} is not a project-scope permission`);
   const who = identify(state, principal);
-  const gone = absent(who);
-  if (gone) return gone;
+  if (who.kind === 'unknown' || who.kind === 'inactive') return absent(who);
   const pa = projectAccess(state, principal, project.projectId);
   if (PROJECT_MANAGEMENT_PERMISSIONS.has(permission))
     return checkManagement(state, who, permission, project, pa);
@@ -257,7 +253,7 @@ function checkManagement(
     );
   }
   // R24/R140: an owner who left the parent team keeps the designation but not the powers.
-  if (permission !== 'project:delete' && project.owner === who.id && teamRole !== undefined) {
+  if (permission !== 'project:delete' && isOwner(project, who.id) && teamRole !== undefined) {
     return allow(
       label,
       `${permission === 'project:change-visibility' ? 'R106' : 'A11'}: project owner`,
@@ -267,6 +263,14 @@ function checkManagement(
   if (permission === 'project:delete')
     return deny(label, 'R112/A16: only admins delete projects (ownership alone is not enough)', 'A16');
   return deny(label, `${denyRule}: only the owner or an admin holds ${permission}`, denyRule);
+}
+
+/**
+ * model.ts documents `owner` as a user id, but some deciders record the principal (`user:<id>`); both
+ * spellings name the same user, so accept either rather than let a format drift silently deny.
+ */
+function isOwner(project: ProjectState, userId: string): boolean {
+  return project.owner === userId || project.owner === `user:${userId}`;
 }
 
 function checkContent(
@@ -355,8 +359,7 @@ function checkRegistry(
   if (!REGISTRY_CHECKABLE_PERMISSIONS.has(permission))
     return deny(undefined, `${permission} is not a registry permission`);
   const who = identify(state, principal);
-  const gone = absent(who);
-  if (gone) return gone;
+  if (who.kind === 'unknown' || who.kind === 'inactive') return absent(who);
   // Only user: and sa: reach here; a team is a grant holder, not an actor.
   const registry = state.registries.get(registryId);
   if (!registry) return NOT_FOUND;

@@ -65,7 +65,10 @@ function guardLastAdmin(state: OrgState, target: UserState, verb: string): void 
   for (const u of state.users.values()) {
     if (u.userId !== target.userId && u.orgRole === 'admin' && u.status === 'active') return;
   }
-  throw violation('A34', `cannot ${verb} ${target.userId}: the organization must keep at least one active admin (A34, R54)`);
+  throw violation(
+    'A34',
+    `cannot ${verb} ${target.userId}: the organization must keep at least one active admin (A34, R54)`,
+  );
 }
 
 /** A3 flag: in scimMapping mode a requested org `viewer` is stored as `member` (R60a). */
@@ -86,7 +89,12 @@ const rank = (r: RegistryRole): number => REGISTRY_ROLE_ORDER.indexOf(r);
  *     (RegistryRoleChanged) or one is added (RegistryMemberAdded). Team roles become viewer, so an
  *     owning-team contribution afterwards is at least viewer and needs nothing.
  */
-function orgViewerCascade(state: OrgState, user: UserState, out: AnyDomainEvent[], root: number | undefined): void {
+function orgViewerCascade(
+  state: OrgState,
+  user: UserState,
+  out: AnyDomainEvent[],
+  root: number | undefined,
+): void {
   const userId = user.userId;
   const principal = userPrincipal(userId);
   for (const teamId of user.teams) {
@@ -103,11 +111,24 @@ function orgViewerCascade(state: OrgState, user: UserState, out: AnyDomainEvent[
       if (!p) continue;
       const override = p.overrides.get(userId);
       if (override !== undefined) {
-        out.push(event('ProjectRoleOverrideCleared', { projectId, userId, previous: override, reason: 'orgViewer' }, cause));
-      } else if (from !== 'viewer' && (p.visibility === 'team' || (p.visibility === 'restricted' && p.restrictedMembers.has(principal)))) {
+        out.push(
+          event(
+            'ProjectRoleOverrideCleared',
+            { projectId, userId, previous: override, reason: 'orgViewer' },
+            cause,
+          ),
+        );
+      } else if (
+        from !== 'viewer' &&
+        (p.visibility === 'team' || (p.visibility === 'restricted' && p.restrictedMembers.has(principal)))
+      ) {
         // C7: informational tracking event where the project role followed the team role.
         out.push(
-          event('ProjectRoleChanged', { projectId, userId, from, to: 'viewer', isOverride: false, reason: 'trackingTeamRole' }, cause),
+          event(
+            'ProjectRoleChanged',
+            { projectId, userId, from, to: 'viewer', isOverride: false, reason: 'trackingTeamRole' },
+            cause,
+          ),
         );
       }
     }
@@ -118,7 +139,13 @@ function orgViewerCascade(state: OrgState, user: UserState, out: AnyDomainEvent[
     if (user.teams.has(p.teamId)) continue;
     const override = p.overrides.get(userId);
     if (override !== undefined) {
-      out.push(event('ProjectRoleOverrideCleared', { projectId: p.projectId, userId, previous: override, reason: 'orgViewer' }, root));
+      out.push(
+        event(
+          'ProjectRoleOverrideCleared',
+          { projectId: p.projectId, userId, previous: override, reason: 'orgViewer' },
+          root,
+        ),
+      );
     }
   }
   const viewer = rank('viewer');
@@ -132,9 +159,21 @@ function orgViewerCascade(state: OrgState, user: UserState, out: AnyDomainEvent[
       .reduce((best, c) => Math.max(best, rank(c.role)), -1);
     if (after >= viewer) continue;
     if (direct !== undefined) {
-      out.push(event('RegistryRoleChanged', { registryId: r.registryId, member: principal, from: direct, to: 'viewer', reason: 'orgViewer' }, root));
+      out.push(
+        event(
+          'RegistryRoleChanged',
+          { registryId: r.registryId, member: principal, from: direct, to: 'viewer', reason: 'orgViewer' },
+          root,
+        ),
+      );
     } else {
-      out.push(event('RegistryMemberAdded', { registryId: r.registryId, member: principal, role: 'viewer', defaulted: false }, root));
+      out.push(
+        event(
+          'RegistryMemberAdded',
+          { registryId: r.registryId, member: principal, role: 'viewer', defaulted: false },
+          root,
+        ),
+      );
     }
   }
 }
@@ -161,16 +200,34 @@ function removalFromOrg(state: OrgState, user: UserState): AnyDomainEvent[] {
   for (const p of state.projects.values()) {
     if (user.teams.has(p.teamId)) continue;
     if (p.restrictedMembers.has(principal)) {
-      out.push(event('RestrictedProjectMemberRemoved', { projectId: p.projectId, principal, reason: 'leftOrganization' }, 0));
+      out.push(
+        event(
+          'RestrictedProjectMemberRemoved',
+          { projectId: p.projectId, principal, reason: 'leftOrganization' },
+          0,
+        ),
+      );
     }
     const override = p.overrides.get(userId);
     if (override !== undefined) {
-      out.push(event('ProjectRoleOverrideCleared', { projectId: p.projectId, userId, previous: override, reason: 'removed' }, 0));
+      out.push(
+        event(
+          'ProjectRoleOverrideCleared',
+          { projectId: p.projectId, userId, previous: override, reason: 'removed' },
+          0,
+        ),
+      );
     }
   }
   for (const r of state.registries.values()) {
     if (r.grants.has(principal)) {
-      out.push(event('RegistryMemberRemoved', { registryId: r.registryId, member: principal, reason: 'leftOrganization' }, 0));
+      out.push(
+        event(
+          'RegistryMemberRemoved',
+          { registryId: r.registryId, member: principal, reason: 'leftOrganization' },
+          0,
+        ),
+      );
     }
   }
   return out;
@@ -190,7 +247,9 @@ const basePermissions = (base: CustomRoleBase): ReadonlySet<string> =>
 function validatePermissionIds(permissions: readonly string[], field: string): string[] {
   const unknown = permissions.filter((p) => !KNOWN_PERMISSIONS.has(p));
   if (unknown.length > 0) {
-    throw invalid(`${field}: unknown permission(s) ${unknown.join(', ')}; see the custom-role catalogue (§3.8)`);
+    throw invalid(
+      `${field}: unknown permission(s) ${unknown.join(', ')}; see the custom-role catalogue (§3.8)`,
+    );
   }
   return [...new Set(permissions)];
 }
@@ -199,7 +258,10 @@ function validatePermissionIds(permissions: readonly string[], field: string): s
 function refuseInherited(permissions: readonly string[], base: CustomRoleBase): void {
   const inherited = permissions.filter((p) => basePermissions(base).has(p));
   if (inherited.length > 0) {
-    throw violation('R9', `${inherited.join(', ')} already inherited from base ${base} (R9: effective = base ∪ added)`);
+    throw violation(
+      'R9',
+      `${inherited.join(', ')} already inherited from base ${base} (R9: effective = base ∪ added)`,
+    );
   }
 }
 
@@ -209,7 +271,10 @@ function requireCustomRolesFeature(state: OrgState): void {
   }
 }
 
-function createOrganization(state: OrgState, { body, actor }: Command<'CreateOrganization'>): AnyDomainEvent[] {
+function createOrganization(
+  state: OrgState,
+  { body, actor }: Command<'CreateOrganization'>,
+): AnyDomainEvent[] {
   // Admin tooling only: nobody is a member of an org that does not exist yet.
   if (actor !== 'system') throw forbidden('only the system actor may create organizations');
   if (state.revision >= 0) throw alreadyExists(`organization ${body.orgId} already exists`);
@@ -229,15 +294,22 @@ function createOrganization(state: OrgState, { body, actor }: Command<'CreateOrg
   ];
 }
 
-function addUserToOrganization(state: OrgState, { body, actor }: Command<'AddUserToOrganization'>): AnyDomainEvent[] {
+function addUserToOrganization(
+  state: OrgState,
+  { body, actor }: Command<'AddUserToOrganization'>,
+): AnyDomainEvent[] {
   requireOrg(state);
   authorizeManageUsers(state, actor);
-  if (state.users.has(body.userId)) throw alreadyExists(`user ${body.userId} is already in organization ${state.orgId}`);
+  if (state.users.has(body.userId))
+    throw alreadyExists(`user ${body.userId} is already in organization ${state.orgId}`);
   const role = storedOrgRole(state, body.role ?? 'member');
   return [event('UserJoinedOrganization', { orgId: state.orgId, userId: body.userId, role })];
 }
 
-function changeOrganizationRole(state: OrgState, { body, actor }: Command<'ChangeOrganizationRole'>): AnyDomainEvent[] {
+function changeOrganizationRole(
+  state: OrgState,
+  { body, actor }: Command<'ChangeOrganizationRole'>,
+): AnyDomainEvent[] {
   requireOrg(state);
   authorizeManageUsers(state, actor);
   const user = requireUser(state, body.userId);
@@ -253,7 +325,10 @@ function changeOrganizationRole(state: OrgState, { body, actor }: Command<'Chang
   return out;
 }
 
-function removeUserFromOrganization(state: OrgState, { body, actor }: Command<'RemoveUserFromOrganization'>): AnyDomainEvent[] {
+function removeUserFromOrganization(
+  state: OrgState,
+  { body, actor }: Command<'RemoveUserFromOrganization'>,
+): AnyDomainEvent[] {
   requireOrg(state);
   authorizeManageUsers(state, actor);
   const user = requireUser(state, body.userId);
@@ -282,13 +357,19 @@ function reactivateUser(state: OrgState, { body, actor }: Command<'ReactivateUse
   const user = requireUser(state, body.userId);
   if (state.profile.type === 'multi-tenant') {
     // C3: R63 answers 422 (W&B's SCIM 400), or 404 once the user is gone (requireUser above).
-    throw violation('R63', 'reactivation is not supported on multi-tenant deployments; re-add the user (R63)');
+    throw violation(
+      'R63',
+      'reactivation is not supported on multi-tenant deployments; re-add the user (R63)',
+    );
   }
   if (user.status === 'active') return [];
   return [event('UserReactivated', { orgId: state.orgId, userId: user.userId })];
 }
 
-function setOrganizationPolicy(state: OrgState, { body, actor }: Command<'SetOrganizationPolicy'>): AnyDomainEvent[] {
+function setOrganizationPolicy(
+  state: OrgState,
+  { body, actor }: Command<'SetOrganizationPolicy'>,
+): AnyDomainEvent[] {
   requireOrg(state);
   // R85: org admins enforce privacy policies (an org-admin power like user management, §3.1).
   authorizeManageUsers(state, actor, 'R85');
@@ -334,19 +415,25 @@ function updateCustomRole(state: OrgState, { body, actor }: Command<'UpdateCusto
   refuseInherited(add, role.base);
   const inherited = remove.filter((p) => basePermissions(role.base).has(p));
   if (inherited.length > 0) {
-    throw violation('A32', `cannot remove inherited permission(s) ${inherited.join(', ')} of base ${role.base}; change the base instead (A32)`);
+    throw violation(
+      'A32',
+      `cannot remove inherited permission(s) ${inherited.join(', ')} of base ${role.base}; change the base instead (A32)`,
+    );
   }
   const orgId = state.orgId;
   const roleId = role.roleId;
   const out: AnyDomainEvent[] = [];
   const details: { orgId: string; roleId: string; name?: string; description?: string } = { orgId, roleId };
   if (body.name !== undefined && body.name !== role.name) details.name = body.name;
-  if (body.description !== undefined && body.description !== role.description) details.description = body.description;
-  if (details.name !== undefined || details.description !== undefined) out.push(event('CustomRoleDetailsChanged', details));
+  if (body.description !== undefined && body.description !== role.description)
+    details.description = body.description;
+  if (details.name !== undefined || details.description !== undefined)
+    out.push(event('CustomRoleDetailsChanged', details));
   const added = add.filter((p) => !role.added.has(p));
   if (added.length > 0) out.push(event('CustomRolePermissionsAdded', { orgId, roleId, permissions: added }));
   const removed = remove.filter((p) => role.added.has(p));
-  if (removed.length > 0) out.push(event('CustomRolePermissionsRemoved', { orgId, roleId, permissions: removed }));
+  if (removed.length > 0)
+    out.push(event('CustomRolePermissionsRemoved', { orgId, roleId, permissions: removed }));
   return out;
 }
 
@@ -362,12 +449,20 @@ function deleteCustomRole(state: OrgState, { body, actor }: Command<'DeleteCusto
   const role = requireCustomRole(state, body.roleId);
   const ref = `custom:${role.roleId}` as const;
   const base = role.base;
-  const out: AnyDomainEvent[] = [event('CustomRoleDeleted', { orgId: state.orgId, roleId: role.roleId, base })];
+  const out: AnyDomainEvent[] = [
+    event('CustomRoleDeleted', { orgId: state.orgId, roleId: role.roleId, base }),
+  ];
   for (const team of state.teams.values()) {
     for (const [userId, teamRole] of team.members) {
       if (teamRole !== ref) continue;
       const cause = out.length;
-      out.push(event('TeamRoleChanged', { teamId: team.teamId, userId, from: ref, to: base, reason: 'customRoleDeleted' }, 0));
+      out.push(
+        event(
+          'TeamRoleChanged',
+          { teamId: team.teamId, userId, from: ref, to: base, reason: 'customRoleDeleted' },
+          0,
+        ),
+      );
       out.push(...trackingCascade(state, team.teamId, userId, ref, base, cause));
     }
   }
@@ -377,10 +472,27 @@ function deleteCustomRole(state: OrgState, { body, actor }: Command<'DeleteCusto
       // The override differs from the team role, so that team role is not `ref` and did not change above.
       const teamRole = state.teams.get(p.teamId)?.members.get(userId);
       if (teamRole === base) {
-        out.push(event('ProjectRoleOverrideCleared', { projectId: p.projectId, userId, previous: ref, reason: 'customRoleDeleted' }, 0));
+        out.push(
+          event(
+            'ProjectRoleOverrideCleared',
+            { projectId: p.projectId, userId, previous: ref, reason: 'customRoleDeleted' },
+            0,
+          ),
+        );
       } else {
         out.push(
-          event('ProjectRoleChanged', { projectId: p.projectId, userId, from: ref, to: base, isOverride: true, reason: 'customRoleDeleted' }, 0),
+          event(
+            'ProjectRoleChanged',
+            {
+              projectId: p.projectId,
+              userId,
+              from: ref,
+              to: base,
+              isOverride: true,
+              reason: 'customRoleDeleted',
+            },
+            0,
+          ),
         );
       }
     }
@@ -400,4 +512,3 @@ export const orgDeciders: { [K in OrgCommandName]: Decider<K> } = {
   UpdateCustomRole: updateCustomRole,
   DeleteCustomRole: deleteCustomRole,
 };
-

@@ -40,7 +40,12 @@ type ProjectCommand =
   | 'ChangeProjectOwner'
   | 'DeleteProject';
 
-const VISIBILITIES: ReadonlySet<string> = new Set<ProjectVisibility>(['open', 'public', 'team', 'restricted']);
+const VISIBILITIES: ReadonlySet<string> = new Set<ProjectVisibility>([
+  'open',
+  'public',
+  'team',
+  'restricted',
+]);
 const BUILTIN_ROLES: ReadonlySet<string> = new Set(['admin', 'member', 'viewer']);
 
 // ---------------------------------------------------------------------------------------------
@@ -64,8 +69,10 @@ function parsePrincipal(ref: string): ParsedPrincipal {
 
 /** 404 for a principal unknown to the org: the reference itself is wrong (api.md 404 row). */
 function requirePrincipalExists(state: OrgState, p: ParsedPrincipal): void {
-  if (p.kind === 'user' && !state.users.has(p.id)) throw notFound(`user ${p.id} is not a member of organization ${state.orgId}`);
-  if (p.kind === 'sa' && !state.serviceAccounts.has(p.id)) throw notFound(`service account ${p.id} not found`);
+  if (p.kind === 'user' && !state.users.has(p.id))
+    throw notFound(`user ${p.id} is not a member of organization ${state.orgId}`);
+  if (p.kind === 'sa' && !state.serviceAccounts.has(p.id))
+    throw notFound(`service account ${p.id} not found`);
 }
 
 /**
@@ -83,7 +90,12 @@ function isA11Eligible(state: OrgState, team: TeamState, p: ParsedPrincipal): bo
  * Parses, de-duplicates and validates invitees (R19, A7, A11). The owner is skipped: A7 adds them
  * anyway, with reason `owner`.
  */
-function eligibleInvitees(state: OrgState, team: TeamState, owner: Principal, invitees: readonly string[]): Principal[] {
+function eligibleInvitees(
+  state: OrgState,
+  team: TeamState,
+  owner: Principal,
+  invitees: readonly string[],
+): Principal[] {
   const out: Principal[] = [];
   const seen = new Set<Principal>([owner]);
   for (const ref of invitees) {
@@ -143,7 +155,10 @@ function createProject(state: OrgState, { body, actor }: Command<'CreateProject'
   const resolved = requireActor(state, actor);
   if (resolved.kind === 'system') {
     // A15: the creator becomes the owner, and `system` is not a principal that can own a project.
-    throw forbidden('the system actor cannot create a project: the creator becomes its owner (A15); act as a user or service account', 'A15');
+    throw forbidden(
+      'the system actor cannot create a project: the creator becomes its owner (A15); act as a user or service account',
+      'A15',
+    );
   }
   const team = requireTeam(state, body.teamId);
   // A15: team member/admin, custom role with project:create, org admin (A9), service account in scope.
@@ -153,30 +168,53 @@ function createProject(state: OrgState, { body, actor }: Command<'CreateProject'
   }
   const visibility = requireVisibility(body.visibility ?? 'team'); // A15: Team is the default and always legal
   if ((visibility === 'open' || visibility === 'public') && futureProjectsPrivate(state, team)) {
-    throw violation('R84', `team ${team.teamId} allows only team or restricted projects while "make all future projects private" is on (R84, R85, A13)`);
+    throw violation(
+      'R84',
+      `team ${team.teamId} allows only team or restricted projects while "make all future projects private" is on (R84, R85, A13)`,
+    );
   }
   const invitees = body.invitees ?? [];
   if (visibility !== 'restricted' && invitees.length > 0) {
     // R19: naming invitees is part of creating a *restricted* project; elsewhere they would mean nothing.
-    throw violation('R19', `invitees can only be named when the project is created as restricted (R19), not ${visibility}`);
+    throw violation(
+      'R19',
+      `invitees can only be named when the project is created as restricted (R19), not ${visibility}`,
+    );
   }
   const owner = actor;
   const invited = visibility === 'restricted' ? eligibleInvitees(state, team, owner, invitees) : [];
 
   const out: AnyDomainEvent[] = [
-    event('ProjectCreated', { projectId: body.projectId, teamId: team.teamId, name: body.name, visibility, owner }),
+    event('ProjectCreated', {
+      projectId: body.projectId,
+      teamId: team.teamId,
+      name: body.name,
+      visibility,
+      owner,
+    }),
   ];
   if (visibility === 'restricted') {
     // A7: the owner is always a restricted member; R19: one event per invitee.
-    out.push(event('RestrictedProjectMemberAdded', { projectId: body.projectId, principal: owner, reason: 'owner' }, 0));
+    out.push(
+      event(
+        'RestrictedProjectMemberAdded',
+        { projectId: body.projectId, principal: owner, reason: 'owner' },
+        0,
+      ),
+    );
     for (const principal of invited) {
-      out.push(event('RestrictedProjectMemberAdded', { projectId: body.projectId, principal, reason: 'invitee' }, 0));
+      out.push(
+        event('RestrictedProjectMemberAdded', { projectId: body.projectId, principal, reason: 'invitee' }, 0),
+      );
     }
   }
   return out;
 }
 
-function changeProjectVisibility(state: OrgState, { body, actor }: Command<'ChangeProjectVisibility'>): AnyDomainEvent[] {
+function changeProjectVisibility(
+  state: OrgState,
+  { body, actor }: Command<'ChangeProjectVisibility'>,
+): AnyDomainEvent[] {
   const project = requireProject(state, body.projectId);
   // R106/C1: owner, team admin, org admin, project-role admin.
   authorize(state, actor, 'project:change-visibility', `project:${project.projectId}`, 'R106');
@@ -190,7 +228,10 @@ function changeProjectVisibility(state: OrgState, { body, actor }: Command<'Chan
   const team = requireTeam(state, project.teamId);
   if ((to === 'open' || to === 'public') && futureProjectsPrivate(state, team)) {
     // A13: existing Open/Public projects keep their scope, but no change *to* Open/Public is allowed.
-    throw violation('R84', `project ${project.projectId} cannot become ${to} while team ${team.teamId} keeps future projects private (R84, R85, A13)`);
+    throw violation(
+      'R84',
+      `project ${project.projectId} cannot become ${to} while team ${team.teamId} keeps future projects private (R84, R85, A13)`,
+    );
   }
   // R23: Restricted → Team (and every other change among Team/Restricted) is always allowed.
 
@@ -200,14 +241,18 @@ function changeProjectVisibility(state: OrgState, { body, actor }: Command<'Chan
     // A7/R107: the owner and the invitees keep access; everybody else loses it, and with it their
     // override (consistent with R32: leaving the membership resets the override).
     const invited = eligibleInvitees(state, team, project.owner, invitees);
-    out.push(event('RestrictedProjectMemberAdded', { projectId: pid, principal: project.owner, reason: 'owner' }, 0));
+    out.push(
+      event('RestrictedProjectMemberAdded', { projectId: pid, principal: project.owner, reason: 'owner' }, 0),
+    );
     for (const principal of invited) {
       out.push(event('RestrictedProjectMemberAdded', { projectId: pid, principal, reason: 'invitee' }, 0));
     }
     const keep = new Set<Principal>([project.owner, ...invited]);
     for (const [userId, previous] of project.overrides) {
       if (keep.has(userPrincipal(userId))) continue;
-      out.push(event('ProjectRoleOverrideCleared', { projectId: pid, userId, previous, reason: 'notInvited' }, 0));
+      out.push(
+        event('ProjectRoleOverrideCleared', { projectId: pid, userId, previous, reason: 'notInvited' }, 0),
+      );
     }
   } else if (from === 'restricted') {
     // A8: the member list is discarded (every team member gets access, R107); overrides are kept.
@@ -217,7 +262,12 @@ function changeProjectVisibility(state: OrgState, { body, actor }: Command<'Chan
 }
 
 /** A10/C5: a team admin (by team role) or an org admin adding themselves. */
-function isAdminSelfJoin(state: OrgState, project: ProjectState, resolved: ResolvedActor, target: ParsedPrincipal): boolean {
+function isAdminSelfJoin(
+  state: OrgState,
+  project: ProjectState,
+  resolved: ResolvedActor,
+  target: ParsedPrincipal,
+): boolean {
   return (
     resolved.kind === 'user' &&
     target.kind === 'user' &&
@@ -228,17 +278,23 @@ function isAdminSelfJoin(state: OrgState, project: ProjectState, resolved: Resol
 
 function requireRestricted(project: ProjectState): void {
   if (project.visibility !== 'restricted') {
-    throw violation('A11', `project ${project.projectId} is ${project.visibility}, not restricted: it has no member list (A11, R17)`);
+    throw violation(
+      'A11',
+      `project ${project.projectId} is ${project.visibility}, not restricted: it has no member list (A11, R17)`,
+    );
   }
 }
 
-function addToRestrictedProject(state: OrgState, { body, actor }: Command<'AddToRestrictedProject'>): AnyDomainEvent[] {
+function addToRestrictedProject(
+  state: OrgState,
+  { body, actor }: Command<'AddToRestrictedProject'>,
+): AnyDomainEvent[] {
   const project = requireProject(state, body.projectId);
   const target = parsePrincipal(body.principal);
-  const resolved = requireActor(state, actor);
+  // A11/C1: owner, team admin (by team role), org admin, project-role admin. The admins who may
+  // join themselves (A10, C5) hold this authority already, so one check covers both.
+  const resolved = authorize(state, actor, 'project:manage-members', `project:${project.projectId}`, 'A11');
   const selfJoin = isAdminSelfJoin(state, project, resolved, target);
-  // A11/C1: owner, team admin, org admin, project-role admin; A10: admins may also join themselves.
-  if (!selfJoin) authorize(state, actor, 'project:manage-members', `project:${project.projectId}`, 'A11');
   requireRestricted(project);
   requirePrincipalExists(state, target);
   if (project.restrictedMembers.has(target.principal)) return [];
@@ -262,24 +318,40 @@ function addToRestrictedProject(state: OrgState, { body, actor }: Command<'AddTo
   ];
 }
 
-function removeFromRestrictedProject(state: OrgState, { body, actor }: Command<'RemoveFromRestrictedProject'>): AnyDomainEvent[] {
+function removeFromRestrictedProject(
+  state: OrgState,
+  { body, actor }: Command<'RemoveFromRestrictedProject'>,
+): AnyDomainEvent[] {
   const project = requireProject(state, body.projectId);
   const target = parsePrincipal(body.principal);
   authorize(state, actor, 'project:manage-members', `project:${project.projectId}`, 'A11');
   requireRestricted(project);
   requirePrincipalExists(state, target);
   if (target.principal === project.owner) {
-    throw violation('A11', `${target.principal} owns project ${project.projectId} and cannot be removed from it: change the owner first (A7, A45)`);
+    throw violation(
+      'A11',
+      `${target.principal} owns project ${project.projectId} and cannot be removed from it: change the owner first (A7, A45)`,
+    );
   }
   // Idempotent, like AddToRestrictedProject: the principal is already outside the project.
   if (!project.restrictedMembers.has(target.principal)) return [];
   const out: AnyDomainEvent[] = [
-    event('RestrictedProjectMemberRemoved', { projectId: project.projectId, principal: target.principal, reason: 'removed' }),
+    event('RestrictedProjectMemberRemoved', {
+      projectId: project.projectId,
+      principal: target.principal,
+      reason: 'removed',
+    }),
   ];
   // R32: leaving the project drops the override, so a later re-add starts from the team role.
   const previous = target.kind === 'user' ? project.overrides.get(target.id) : undefined;
   if (previous !== undefined) {
-    out.push(event('ProjectRoleOverrideCleared', { projectId: project.projectId, userId: target.id, previous, reason: 'removed' }, 0));
+    out.push(
+      event(
+        'ProjectRoleOverrideCleared',
+        { projectId: project.projectId, userId: target.id, previous, reason: 'removed' },
+        0,
+      ),
+    );
   }
   return out;
 }
@@ -295,32 +367,48 @@ function changeProjectRole(state: OrgState, { body, actor }: Command<'ChangeProj
     isTeamAdmin(state, project, resolved) ||
     isProjectRoleAdmin(state, project, resolved);
   if (!mayChange) {
-    throw forbidden(`${actor} may not change project-level roles in ${project.projectId}: team admins, org admins and project admins may (A12)`, 'A12');
+    throw forbidden(
+      `${actor} may not change project-level roles in ${project.projectId}: team admins, org admins and project admins may (A12)`,
+      'A12',
+    );
   }
   const role = parseRole(body.role);
   if (project.visibility === 'open' || project.visibility === 'public') {
-    throw violation('R25', `project-level roles exist only in team or restricted projects; ${project.projectId} is ${project.visibility} (R25)`);
+    throw violation(
+      'R25',
+      `project-level roles exist only in team or restricted projects; ${project.projectId} is ${project.visibility} (R25)`,
+    );
   }
   const userId = body.userId;
   if (!state.users.has(userId)) {
     if (state.serviceAccounts.has(userId)) {
-      throw violation('A35', `service account ${userId} has no project-level role; it is member-equivalent in its scope (A35)`);
+      throw violation(
+        'A35',
+        `service account ${userId} has no project-level role; it is member-equivalent in its scope (A35)`,
+      );
     }
     throw notFound(`user ${userId} is not a member of organization ${state.orgId}`);
   }
   const teamRole = state.teams.get(project.teamId)?.members.get(userId);
   if (teamRole === undefined) {
-    throw violation('R26', `user ${userId} is not a member of team ${project.teamId}: project-level roles are given to the team's members (R26, R28)`);
+    throw violation(
+      'R26',
+      `user ${userId} is not a member of team ${project.teamId}: project-level roles are given to the team's members (R26, R28)`,
+    );
   }
   if (project.visibility === 'restricted' && !project.restrictedMembers.has(userPrincipal(userId))) {
-    throw violation('R17', `user ${userId} is not a member of restricted project ${project.projectId}; add them first (R17, A11)`);
+    throw violation(
+      'R17',
+      `user ${userId} is not a member of restricted project ${project.projectId}; add them first (R17, A11)`,
+    );
   }
   if (teamRole === 'viewer') {
     // R29; with A5 this also freezes an override kept from before the team role dropped to View-Only.
     throw violation('R29', `the project-level role of a View-Only team member cannot be changed (R29, A5)`);
   }
   if (isCustomRole(role)) {
-    if (!state.profile.customRoles) throw violation('A1', 'custom roles are not enabled in this organization (A1)');
+    if (!state.profile.customRoles)
+      throw violation('A1', 'custom roles are not enabled in this organization (A1)');
     requireCustomRole(state, customRoleId(role));
     // R8: only org members and admins (A2) may hold a custom role.
     if (state.users.get(userId)?.orgRole === 'viewer') {
@@ -330,32 +418,61 @@ function changeProjectRole(state: OrgState, { body, actor }: Command<'ChangeProj
   const override = project.overrides.get(userId);
   const current = override ?? teamRole;
   if (resolved.kind === 'user' && resolved.userId === userId && !(current === 'admin' && role !== 'admin')) {
-    throw violation('A12', `nobody changes their own project-level role, except an admin demoting themselves (A12)`);
+    throw violation(
+      'A12',
+      `nobody changes their own project-level role, except an admin demoting themselves (A12)`,
+    );
   }
   if (role === teamRole) {
     // A4: overrides are stored only while they differ; back to the team role = tracking again.
     if (override === undefined) return [];
-    return [event('ProjectRoleOverrideCleared', { projectId: project.projectId, userId, previous: override, reason: 'assigned' })];
+    return [
+      event('ProjectRoleOverrideCleared', {
+        projectId: project.projectId,
+        userId,
+        previous: override,
+        reason: 'assigned',
+      }),
+    ];
   }
   if (override === role) return [];
   // R27: one command, one event, effective immediately.
   return [
-    event('ProjectRoleChanged', { projectId: project.projectId, userId, from: current, to: role, isOverride: true, reason: 'assigned' }),
+    event('ProjectRoleChanged', {
+      projectId: project.projectId,
+      userId,
+      from: current,
+      to: role,
+      isOverride: true,
+      reason: 'assigned',
+    }),
   ];
 }
 
-function changeProjectOwner(state: OrgState, { body, actor }: Command<'ChangeProjectOwner'>): AnyDomainEvent[] {
+function changeProjectOwner(
+  state: OrgState,
+  { body, actor }: Command<'ChangeProjectOwner'>,
+): AnyDomainEvent[] {
   const project = requireProject(state, body.projectId);
   const resolved = requireActor(state, actor);
   // A45: team admin, org admin or the current owner; C1 adds users whose effective project role is admin.
+  // An owner who left the parent team keeps the designation but not the power (R24, R140: the team
+  // admin replaces them), and a service-account owner manages nothing (A35).
+  const isActingOwner =
+    resolved.kind === 'user' &&
+    actor === project.owner &&
+    state.teams.get(project.teamId)?.members.has(resolved.userId) === true;
   const mayChange =
     resolved.kind === 'system' ||
-    actor === project.owner ||
+    isActingOwner ||
     isOrgAdmin(resolved) ||
     isTeamAdmin(state, project, resolved) ||
     isProjectRoleAdmin(state, project, resolved);
   if (!mayChange) {
-    throw forbidden(`${actor} may not change the owner of ${project.projectId}: team admins, org admins and the current owner may (A45)`, 'A45');
+    throw forbidden(
+      `${actor} may not change the owner of ${project.projectId}: team admins, org admins and the current owner may (A45)`,
+      'A45',
+    );
   }
   const user = state.users.get(body.userId);
   if (!user) throw notFound(`user ${body.userId} is not a member of organization ${state.orgId}`);
@@ -365,10 +482,18 @@ function changeProjectOwner(state: OrgState, { body, actor }: Command<'ChangePro
   const to = userPrincipal(body.userId);
   if (to === project.owner) return [];
   // R140: the orphaned-owner condition is derived (owner not in team), so this change clears it.
-  const out: AnyDomainEvent[] = [event('ProjectOwnerChanged', { projectId: project.projectId, from: project.owner, to })];
+  const out: AnyDomainEvent[] = [
+    event('ProjectOwnerChanged', { projectId: project.projectId, from: project.owner, to }),
+  ];
   if (project.visibility === 'restricted' && !project.restrictedMembers.has(to)) {
     // A7/A45: the owner of a restricted project is always one of its members.
-    out.push(event('RestrictedProjectMemberAdded', { projectId: project.projectId, principal: to, reason: 'owner' }, 0));
+    out.push(
+      event(
+        'RestrictedProjectMemberAdded',
+        { projectId: project.projectId, principal: to, reason: 'owner' },
+        0,
+      ),
+    );
   }
   return out;
 }

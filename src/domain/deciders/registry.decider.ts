@@ -12,7 +12,14 @@ import { alreadyExists, forbidden, invalid, notFound, violation } from '../error
 import { event, type AnyDomainEvent } from '../events';
 import { defaultUserRegistryRole, registryAccess } from '../access';
 import type { OrgState, RegistryMember, RegistryRole, RegistryState, RegistryVisibility } from '../model';
-import { authorize, isAllowed, requireActor, requireRegistry, requireTeam, type ResolvedActor } from './shared';
+import {
+  authorize,
+  isAllowed,
+  requireActor,
+  requireRegistry,
+  requireTeam,
+  type ResolvedActor,
+} from './shared';
 
 type RegistryCommand =
   | 'CreateRegistry'
@@ -24,8 +31,16 @@ type RegistryCommand =
   | 'ChangeRegistryOwner'
   | 'SetRegistryOwningTeam';
 
-const REGISTRY_ROLES: ReadonlySet<string> = new Set<RegistryRole>(['restricted-viewer', 'viewer', 'member', 'admin']);
-const REGISTRY_VISIBILITIES: ReadonlySet<string> = new Set<RegistryVisibility>(['organization', 'restricted']);
+const REGISTRY_ROLES: ReadonlySet<string> = new Set<RegistryRole>([
+  'restricted-viewer',
+  'viewer',
+  'member',
+  'admin',
+]);
+const REGISTRY_VISIBILITIES: ReadonlySet<string> = new Set<RegistryVisibility>([
+  'organization',
+  'restricted',
+]);
 
 interface ParsedMember {
   kind: 'user' | 'sa' | 'team';
@@ -43,25 +58,32 @@ function parseMember(ref: string): ParsedMember {
 
 /** R34: users, teams and service accounts of this org can be registry members; anything else is a 404. */
 function requireMemberExists(state: OrgState, m: ParsedMember): void {
-  if (m.kind === 'user' && !state.users.has(m.id)) throw notFound(`user ${m.id} is not a member of organization ${state.orgId}`);
-  if (m.kind === 'sa' && !state.serviceAccounts.has(m.id)) throw notFound(`service account ${m.id} not found`);
+  if (m.kind === 'user' && !state.users.has(m.id))
+    throw notFound(`user ${m.id} is not a member of organization ${state.orgId}`);
+  if (m.kind === 'sa' && !state.serviceAccounts.has(m.id))
+    throw notFound(`service account ${m.id} not found`);
   if (m.kind === 'team' && !state.teams.has(m.id)) throw notFound(`team ${m.id} not found`);
 }
 
 function requireRole(role: string): RegistryRole {
-  if (!REGISTRY_ROLES.has(role)) throw invalid(`registry role must be restricted-viewer, viewer, member or admin, got "${role}"`);
+  if (!REGISTRY_ROLES.has(role))
+    throw invalid(`registry role must be restricted-viewer, viewer, member or admin, got "${role}"`);
   return role as RegistryRole;
 }
 
 function requireVisibility(v: string): RegistryVisibility {
-  if (!REGISTRY_VISIBILITIES.has(v)) throw invalid(`registry visibility must be organization or restricted, got "${v}"`);
+  if (!REGISTRY_VISIBILITIES.has(v))
+    throw invalid(`registry visibility must be organization or restricted, got "${v}"`);
   return v as RegistryVisibility;
 }
 
 /** R40: a service account can never be Viewer or Restricted Viewer in a registry. */
 function assertServiceAccountRole(m: ParsedMember, role: RegistryRole): void {
   if (m.kind === 'sa' && (role === 'viewer' || role === 'restricted-viewer')) {
-    throw violation('R40', `service account ${m.id} cannot hold the ${role} registry role; use member or admin (R40)`);
+    throw violation(
+      'R40',
+      `service account ${m.id} cannot hold the ${role} registry role; use member or admin (R40)`,
+    );
   }
 }
 
@@ -74,7 +96,14 @@ function isOrgAdmin(actor: ResolvedActor): boolean {
  * otherwise hold the authority — org admins (effective Admin everywhere, A20) and effective registry
  * admins — gets the rule (422); anyone else still gets the 403 first (C2).
  */
-function refuseCore(state: OrgState, actor: string, registry: RegistryState, permission: string, rule: string, what: string): void {
+function refuseCore(
+  state: OrgState,
+  actor: string,
+  registry: RegistryState,
+  permission: string,
+  rule: string,
+  what: string,
+): void {
   if (registry.type !== 'core') return;
   const resolved = requireActor(state, actor);
   if (isOrgAdmin(resolved) || isAllowed(state, actor, permission, `registry:${registry.registryId}`)) {
@@ -83,12 +112,16 @@ function refuseCore(state: OrgState, actor: string, registry: RegistryState, per
 }
 
 function createRegistry(state: OrgState, { body, actor }: Command<'CreateRegistry'>): AnyDomainEvent[] {
-  if (state.revision < 0 || body.orgId !== state.orgId) throw notFound(`organization ${body.orgId} not found`);
+  if (state.revision < 0 || body.orgId !== state.orgId)
+    throw notFound(`organization ${body.orgId} not found`);
   const resolved = requireActor(state, actor);
   // A27: org admins and org members create custom registries; legacy org viewers do not; neither do
   // service accounts, and `system` cannot become the creator-admin and owner (R125).
   if (resolved.kind !== 'user') {
-    throw forbidden(`${actor} cannot create a registry: the creator becomes its admin and owner, so it must be an org admin or member (A27, R125)`, 'A27');
+    throw forbidden(
+      `${actor} cannot create a registry: the creator becomes its admin and owner, so it must be an org admin or member (A27, R125)`,
+      'A27',
+    );
   }
   if (resolved.user.orgRole === 'viewer') {
     throw forbidden(`${actor} is an org viewer; only org admins and members create registries (A27)`, 'A27');
@@ -102,11 +135,19 @@ function createRegistry(state: OrgState, { body, actor }: Command<'CreateRegistr
   // §4.3 "name unique": registry names identify registries in the UI and in artifact paths.
   const name = body.name.trim().toLowerCase();
   for (const r of state.registries.values()) {
-    if (r.name.trim().toLowerCase() === name) throw alreadyExists(`a registry named "${body.name}" already exists (${r.registryId})`);
+    if (r.name.trim().toLowerCase() === name)
+      throw alreadyExists(`a registry named "${body.name}" already exists (${r.registryId})`);
   }
   const registryId = body.registryId;
   return [
-    event('RegistryCreated', { orgId: state.orgId, registryId, name: body.name, visibility, owningTeamId, createdBy: actor }),
+    event('RegistryCreated', {
+      orgId: state.orgId,
+      registryId,
+      name: body.name,
+      visibility,
+      owningTeamId,
+      createdBy: actor,
+    }),
     // R125/A27: the creator becomes registry admin and owner, whatever the visibility.
     event('RegistryMemberAdded', { registryId, member: actor, role: 'admin', defaulted: false }, 0),
     event('RegistryOwnerChanged', { registryId, from: null, to: actor }, 0),
@@ -122,16 +163,29 @@ function deleteRegistry(state: OrgState, { body, actor }: Command<'DeleteRegistr
   return [event('RegistryDeleted', { registryId: registry.registryId })];
 }
 
-function changeRegistryVisibility(state: OrgState, { body, actor }: Command<'ChangeRegistryVisibility'>): AnyDomainEvent[] {
+function changeRegistryVisibility(
+  state: OrgState,
+  { body, actor }: Command<'ChangeRegistryVisibility'>,
+): AnyDomainEvent[] {
   const registry = requireRegistry(state, body.registryId);
-  refuseCore(state, actor, registry, 'registry:visibility.update', 'R122', 'its visibility is always organization');
+  refuseCore(
+    state,
+    actor,
+    registry,
+    'registry:visibility.update',
+    'R122',
+    'its visibility is always organization',
+  );
   // A25: org admin or effective registry admin (owning-team admins reach it through A19).
   authorize(state, actor, 'registry:visibility.update', `registry:${registry.registryId}`, 'A25');
   const to = requireVisibility(body.visibility);
   const from = registry.visibility;
   if (from === to) return [];
   if (from === 'restricted' && to === 'organization' && !state.profile.allowRestrictedToOrganization) {
-    throw violation('A24', `this deployment does not allow restricted → organization registry visibility changes (A24, R127)`);
+    throw violation(
+      'A24',
+      `this deployment does not allow restricted → organization registry visibility changes (A24, R127)`,
+    );
   }
   return [event('RegistryVisibilityChanged', { registryId: registry.registryId, from, to })];
 }
@@ -150,12 +204,19 @@ function addRegistryMember(state: OrgState, { body, actor }: Command<'AddRegistr
   const m = parseMember(body.member);
   requireMemberExists(state, m);
   if (registry.grants.has(m.member)) {
-    throw alreadyExists(`${m.member} is already a member of registry ${registry.registryId}; use ChangeRegistryRole (R38)`);
+    throw alreadyExists(
+      `${m.member} is already a member of registry ${registry.registryId}; use ChangeRegistryRole (R38)`,
+    );
   }
   const role = body.role === undefined ? defaultRole(state, m) : requireRole(body.role);
   assertServiceAccountRole(m, role);
   return [
-    event('RegistryMemberAdded', { registryId: registry.registryId, member: m.member, role, defaulted: body.role === undefined }),
+    event('RegistryMemberAdded', {
+      registryId: registry.registryId,
+      member: m.member,
+      role,
+      defaulted: body.role === undefined,
+    }),
   ];
 }
 
@@ -165,7 +226,10 @@ function requireGrant(registry: RegistryState, m: ParsedMember): RegistryRole {
   return role;
 }
 
-function changeRegistryRole(state: OrgState, { body, actor }: Command<'ChangeRegistryRole'>): AnyDomainEvent[] {
+function changeRegistryRole(
+  state: OrgState,
+  { body, actor }: Command<'ChangeRegistryRole'>,
+): AnyDomainEvent[] {
   const registry = requireRegistry(state, body.registryId);
   // R38 (P27): effective registry admin.
   authorize(state, actor, 'registry:members.manage', `registry:${registry.registryId}`, 'R38');
@@ -174,49 +238,82 @@ function changeRegistryRole(state: OrgState, { body, actor }: Command<'ChangeReg
   const to = requireRole(body.role);
   assertServiceAccountRole(m, to);
   if (from === to) return [];
-  return [event('RegistryRoleChanged', { registryId: registry.registryId, member: m.member, from, to, reason: 'assigned' })];
+  return [
+    event('RegistryRoleChanged', {
+      registryId: registry.registryId,
+      member: m.member,
+      from,
+      to,
+      reason: 'assigned',
+    }),
+  ];
 }
 
-function removeRegistryMember(state: OrgState, { body, actor }: Command<'RemoveRegistryMember'>): AnyDomainEvent[] {
+function removeRegistryMember(
+  state: OrgState,
+  { body, actor }: Command<'RemoveRegistryMember'>,
+): AnyDomainEvent[] {
   const registry = requireRegistry(state, body.registryId);
   // R35 (P26): effective registry admin.
   authorize(state, actor, 'registry:members.manage', `registry:${registry.registryId}`, 'R35');
   const m = parseMember(body.member);
   requireGrant(registry, m);
   // C9/A48: the owner designation is kept even when the owner loses the grant (it is then flagged).
-  return [event('RegistryMemberRemoved', { registryId: registry.registryId, member: m.member, reason: 'removed' })];
+  return [
+    event('RegistryMemberRemoved', { registryId: registry.registryId, member: m.member, reason: 'removed' }),
+  ];
 }
 
-function changeRegistryOwner(state: OrgState, { body, actor }: Command<'ChangeRegistryOwner'>): AnyDomainEvent[] {
+function changeRegistryOwner(
+  state: OrgState,
+  { body, actor }: Command<'ChangeRegistryOwner'>,
+): AnyDomainEvent[] {
   const registry = requireRegistry(state, body.registryId);
   // R36 (P28): effective registry admin; being the owner gives no such right (R37).
   authorize(state, actor, 'registry:members.manage', `registry:${registry.registryId}`, 'R36');
   const m = parseMember(body.principal);
   if (m.kind === 'team') {
-    throw violation('A48', `a team cannot own a registry: the owner is a user or a service account (A48, R36)`);
+    throw violation(
+      'A48',
+      `a team cannot own a registry: the owner is a user or a service account (A48, R36)`,
+    );
   }
   requireMemberExists(state, m);
   // A48: the new owner must already hold some access to the registry (grant, team grant, baseline…).
   if (registryAccess(state, m.member, registry.registryId).role === null) {
-    throw violation('A48', `${m.member} has no access to registry ${registry.registryId}; add them first (A48, R36)`);
+    throw violation(
+      'A48',
+      `${m.member} has no access to registry ${registry.registryId}; add them first (A48, R36)`,
+    );
   }
   if (registry.owner === m.member) return [];
   // R37: the designation changes no role.
-  return [event('RegistryOwnerChanged', { registryId: registry.registryId, from: registry.owner, to: m.member })];
+  return [
+    event('RegistryOwnerChanged', { registryId: registry.registryId, from: registry.owner, to: m.member }),
+  ];
 }
 
-function setRegistryOwningTeam(state: OrgState, { body, actor }: Command<'SetRegistryOwningTeam'>): AnyDomainEvent[] {
+function setRegistryOwningTeam(
+  state: OrgState,
+  { body, actor }: Command<'SetRegistryOwningTeam'>,
+): AnyDomainEvent[] {
   const registry = requireRegistry(state, body.registryId);
   const resolved = requireActor(state, actor);
   // A19: the owning team is set by an org admin only (registry admins cannot widen access through it).
   if (resolved.kind !== 'system' && !isOrgAdmin(resolved)) {
-    throw forbidden(`${actor} may not set the owning team of ${registry.registryId}: org admins only (A19)`, 'A19');
+    throw forbidden(
+      `${actor} may not set the owning team of ${registry.registryId}: org admins only (A19)`,
+      'A19',
+    );
   }
-  if (registry.type === 'core') throw violation('R122', `${registry.registryId} is a core registry and has no owning team (A19, R122)`);
+  if (registry.type === 'core')
+    throw violation('R122', `${registry.registryId} is a core registry and has no owning team (A19, R122)`);
   const to = body.teamId;
   if (to !== null) requireTeam(state, to);
   if (registry.owningTeamId === to) return [];
-  return [event('RegistryOwningTeamChanged', { registryId: registry.registryId, from: registry.owningTeamId, to })];
+  return [
+    event('RegistryOwningTeamChanged', { registryId: registry.registryId, from: registry.owningTeamId, to }),
+  ];
 }
 
 export const registryDeciders: DeciderTable<RegistryCommand> = {

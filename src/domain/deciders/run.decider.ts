@@ -8,16 +8,35 @@ import type { Command } from '../commands';
 import type { DeciderTable } from '../decide';
 import { alreadyExists, forbidden, violation } from '../errors';
 import { event, type AnyDomainEvent } from '../events';
-import { userPrincipal, type OrgState, type Principal, type ProjectState, type ServiceAccountState } from '../model';
-import { authorize, requireActor, requireProject, requireReport, requireRun, type ResolvedActor } from './shared';
+import {
+  userPrincipal,
+  type OrgState,
+  type Principal,
+  type ProjectState,
+  type ServiceAccountState,
+} from '../model';
+import {
+  authorize,
+  requireActor,
+  requireProject,
+  requireReport,
+  requireRun,
+  type ResolvedActor,
+} from './shared';
 
 type RunCommand = 'LogRun' | 'StopRun' | 'DeleteRun' | 'MoveRun' | 'CreateReport' | 'DeleteReport';
 
 /** Content that records its creator (R95, R92) needs a principal: `system` is not one. */
-function requirePrincipalActor(state: OrgState, actor: string, what: string): Exclude<ResolvedActor, { kind: 'system' }> {
+function requirePrincipalActor(
+  state: OrgState,
+  actor: string,
+  what: string,
+): Exclude<ResolvedActor, { kind: 'system' }> {
   const resolved = requireActor(state, actor);
   if (resolved.kind === 'system') {
-    throw forbidden(`the system actor cannot ${what}: the creator is recorded and must be a user or service account (R95, R120)`);
+    throw forbidden(
+      `the system actor cannot ${what}: the creator is recorded and must be a user or service account (R95, R120)`,
+    );
   }
   return resolved;
 }
@@ -27,7 +46,12 @@ function requirePrincipalActor(state: OrgState, actor: string, what: string): Ex
  * of the SA's team — its parent team for a team SA, the team it logs to (the project's) for an org SA.
  * Otherwise the attribution is ignored and the SA itself is the creator (T42).
  */
-function attributedCreator(state: OrgState, sa: ServiceAccountState, project: ProjectState, userId: string): Principal | null {
+function attributedCreator(
+  state: OrgState,
+  sa: ServiceAccountState,
+  project: ProjectState,
+  userId: string,
+): Principal | null {
   const teamId = sa.scope === 'team' ? sa.teamId : project.teamId;
   const inTeam = state.users.has(userId) && state.teams.get(teamId)?.members.has(userId) === true;
   return inTeam ? userPrincipal(userId) : null;
@@ -46,7 +70,10 @@ function logRun(state: OrgState, { body, actor }: Command<'LogRun'>): AnyDomainE
     if (resolved.kind === 'user') {
       // R120 attribution is a service-account feature; a user logging for someone else would forge ownership (R95).
       if (body.attributedUserId !== resolved.userId) {
-        throw violation('R120', 'only a service account may attribute a run to a user (R120); a user logs runs as themselves');
+        throw violation(
+          'R120',
+          'only a service account may attribute a run to a user (R120); a user logs runs as themselves',
+        );
       }
     } else {
       creator = attributedCreator(state, resolved.sa, project, body.attributedUserId) ?? actor;
@@ -74,18 +101,24 @@ function moveRun(state: OrgState, { body, actor }: Command<'MoveRun'>): AnyDomai
   const run = requireRun(state, body.runId);
   const source = requireProject(state, run.projectId);
   const target = requireProject(state, body.toProjectId); // another org's project is not in this state: 404
-  // A17(2): run:move on the run in the source equals run:delete on it (own for members, any for admins).
-  const resolved = authorize(state, actor, 'run:delete', `run:${run.runId}`, 'A17');
+  // R113: without access to the run where it is, the actor has no business with it at all (403).
+  const resolved = authorize(state, actor, 'run:read', `run:${run.runId}`, 'R113');
   if (target.projectId === source.projectId) return [];
+  if (source.visibility === 'restricted') {
+    // R22: "whatever the actor's role" — any role that can see the run, an org admin who joined
+    // included (T20), gets the rule rather than a role-specific 403.
+    throw violation('R22', `runs cannot be moved out of restricted project ${source.projectId} (R22, A17)`);
+  }
+  // A17(2): run:move on the run in the source equals run:delete on it (own for members, any for admins).
+  authorize(state, actor, 'run:delete', `run:${run.runId}`, 'A17');
   // A17(3)/R113: the actor must also be able to log runs at the destination; A18 allows other teams.
   authorize(state, actor, 'run:create', `project:${target.projectId}`, 'R113');
   if (resolved.kind === 'sa' && resolved.sa.scope === 'team' && target.teamId !== resolved.sa.teamId) {
     // A18: a team SA moves runs only within its own team, even into another team's Open project (R119).
-    throw forbidden(`service account ${resolved.saId} may move runs only within team ${resolved.sa.teamId} (A18)`, 'A18');
-  }
-  if (source.visibility === 'restricted') {
-    // R22: whatever the actor's role, an org admin who joined included (T20).
-    throw violation('R22', `runs cannot be moved out of restricted project ${source.projectId} (R22, A17)`);
+    throw forbidden(
+      `service account ${resolved.saId} may move runs only within team ${resolved.sa.teamId} (A18)`,
+      'A18',
+    );
   }
   // R95/A17: the run keeps its creator, so deletion rights do not move to the destination's owner.
   return [event('RunMoved', { runId: run.runId, from: source.projectId, to: target.projectId })];

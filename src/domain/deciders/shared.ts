@@ -55,7 +55,13 @@ export function requireActor(state: OrgState, actor: string): ResolvedActor {
  * permissions (access.ts `check`); `system` always passes. Returns the resolved actor.
  * `rule` names the rule to cite when the check itself gives none.
  */
-export function authorize(state: OrgState, actor: string, permission: string, resource: string, rule?: string): ResolvedActor {
+export function authorize(
+  state: OrgState,
+  actor: string,
+  permission: string,
+  resource: string,
+  rule?: string,
+): ResolvedActor {
   const resolved = requireActor(state, actor);
   if (resolved.kind === 'system') return resolved;
   const result = check(state, actor, permission, resource);
@@ -156,15 +162,24 @@ export function trackingCascade(
     if (override !== undefined) {
       if (override === to) {
         out.push(
-          event('ProjectRoleOverrideCleared', { projectId, userId, previous: override, reason: 'converged' }, causedBy),
+          event(
+            'ProjectRoleOverrideCleared',
+            { projectId, userId, previous: override, reason: 'converged' },
+            causedBy,
+          ),
         );
       }
       continue;
     }
-    const tracks = p.visibility === 'team' || (p.visibility === 'restricted' && p.restrictedMembers.has(principal));
+    const tracks =
+      p.visibility === 'team' || (p.visibility === 'restricted' && p.restrictedMembers.has(principal));
     if (tracks) {
       out.push(
-        event('ProjectRoleChanged', { projectId, userId, from, to, isOverride: false, reason: 'trackingTeamRole' }, causedBy),
+        event(
+          'ProjectRoleChanged',
+          { projectId, userId, from, to, isOverride: false, reason: 'trackingTeamRole' },
+          causedBy,
+        ),
       );
     }
   }
@@ -203,11 +218,19 @@ export function teamRemovalCascade(
     const p = state.projects.get(projectId);
     if (!p) continue;
     if (p.restrictedMembers.has(principal)) {
-      out.push(event('RestrictedProjectMemberRemoved', { projectId, principal, reason: restrictedReason }, causedBy));
+      out.push(
+        event('RestrictedProjectMemberRemoved', { projectId, principal, reason: restrictedReason }, causedBy),
+      );
     }
     const override = p.overrides.get(userId);
     if (override !== undefined) {
-      out.push(event('ProjectRoleOverrideCleared', { projectId, userId, previous: override, reason: 'leftTeam' }, causedBy));
+      out.push(
+        event(
+          'ProjectRoleOverrideCleared',
+          { projectId, userId, previous: override, reason: 'leftTeam' },
+          causedBy,
+        ),
+      );
     }
     if (p.owner === principal) {
       out.push(event('ProjectOwnerOrphaned', { projectId, owner: principal, teamId }, causedBy));

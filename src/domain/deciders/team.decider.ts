@@ -79,7 +79,8 @@ function requireEligibleRole(state: OrgState, user: UserState, role: TeamRole): 
     if (!state.profile.customRoles) {
       throw violation('A1', `custom roles are not enabled for organization ${state.orgId} (A1)`);
     }
-    if (!state.customRoles.has(customRoleId(role))) throw notFound(`custom role ${customRoleId(role)} not found`);
+    if (!state.customRoles.has(customRoleId(role)))
+      throw notFound(`custom role ${customRoleId(role)} not found`);
   }
 }
 
@@ -89,7 +90,9 @@ function createTeam(state: OrgState, { body, actor }: Command<'CreateTeam'>): An
   if (state.teams.has(body.teamId) || state.retired.has(`team:${body.teamId}`)) {
     throw alreadyExists(`team ${body.teamId} already exists`);
   }
-  const out: AnyDomainEvent[] = [event('TeamCreated', { orgId: state.orgId, teamId: body.teamId, name: body.name })];
+  const out: AnyDomainEvent[] = [
+    event('TeamCreated', { orgId: state.orgId, teamId: body.teamId, name: body.name }),
+  ];
   // A49: the creating user becomes team admin; the system actor (tooling, like SCIM) does not join.
   if (resolved.kind === 'user') {
     out.push(event('TeamMemberAdded', { teamId: body.teamId, userId: resolved.userId, role: 'admin' }, 0));
@@ -102,16 +105,27 @@ function createTeam(state: OrgState, { body, actor }: Command<'CreateTeam'>): An
  * matching policy, any value for the locked setting is refused (422 R85), even the enforced value or
  * the stored one. Unchanged values produce no event.
  */
-function updateTeamSettings(state: OrgState, { body, actor }: Command<'UpdateTeamSettings'>): AnyDomainEvent[] {
+function updateTeamSettings(
+  state: OrgState,
+  { body, actor }: Command<'UpdateTeamSettings'>,
+): AnyDomainEvent[] {
   const { team } = actorAndTeam(state, actor, body.teamId);
   authorize(state, actor, 'team:manage-settings', teamResource(team.teamId), 'R78');
   if (body.futureProjectsPrivate !== undefined && state.policies.futureProjectPrivacy) {
-    throw violation('R85', 'futureProjectsPrivate is locked: the organization enforces privacy for future projects (R85, C6)');
+    throw violation(
+      'R85',
+      'futureProjectsPrivate is locked: the organization enforces privacy for future projects (R85, C6)',
+    );
   }
   if (body.membersCanInvite !== undefined && state.policies.invitationControl) {
-    throw violation('R85', 'membersCanInvite is locked: the organization enforces invitation control (R85, C6)');
+    throw violation(
+      'R85',
+      'membersCanInvite is locked: the organization enforces invitation control (R85, C6)',
+    );
   }
-  const data: { teamId: string; futureProjectsPrivate?: boolean; membersCanInvite?: boolean } = { teamId: team.teamId };
+  const data: { teamId: string; futureProjectsPrivate?: boolean; membersCanInvite?: boolean } = {
+    teamId: team.teamId,
+  };
   if (body.futureProjectsPrivate !== undefined && body.futureProjectsPrivate !== team.futureProjectsPrivate) {
     data.futureProjectsPrivate = body.futureProjectsPrivate;
   }
@@ -134,10 +148,14 @@ function addTeamMember(state: OrgState, { body, actor }: Command<'AddTeamMember'
     throw forbidden('a non-admin inviter may grant roles only up to member (A43)', 'A43');
   }
   if (user.status !== 'active') {
-    throw violation('A39', `${user.userId} is deactivated; only active org members can be added to a team (A39)`);
+    throw violation(
+      'A39',
+      `${user.userId} is deactivated; only active org members can be added to a team (A39)`,
+    );
   }
   requireEligibleRole(state, user, role);
-  if (team.members.has(user.userId)) throw alreadyExists(`${user.userId} is already a member of team ${team.teamId}`);
+  if (team.members.has(user.userId))
+    throw alreadyExists(`${user.userId} is already a member of team ${team.teamId}`);
   return [event('TeamMemberAdded', { teamId: team.teamId, userId: user.userId, role })];
 }
 
@@ -151,7 +169,9 @@ function assignTeamRole(state: OrgState, { body, actor }: Command<'AssignTeamRol
   const to = body.role;
   if (from === to) return [];
   requireEligibleRole(state, user, to);
-  const out: AnyDomainEvent[] = [event('TeamRoleChanged', { teamId: team.teamId, userId: user.userId, from, to, reason: 'assigned' })];
+  const out: AnyDomainEvent[] = [
+    event('TeamRoleChanged', { teamId: team.teamId, userId: user.userId, from, to, reason: 'assigned' }),
+  ];
   out.push(...trackingCascade(state, team.teamId, user.userId, from, to, 0)); // A4, C7
   if (from === 'admin' && teamLeftWithoutAdmin(team, user.userId)) {
     out.push(event('TeamHasNoAdminWarning', { teamId: team.teamId }, 0)); // A44: allowed, but flagged
@@ -176,35 +196,63 @@ function removeTeamMember(state: OrgState, { body, actor }: Command<'RemoveTeamM
  * R118: a team-scoped SA is created by an admin of that team (or an org admin, A9); service accounts
  * are managed in the team's settings (R121), hence team:manage-settings.
  */
-function createServiceAccount(state: OrgState, { body, actor }: Command<'CreateServiceAccount'>): AnyDomainEvent[] {
+function createServiceAccount(
+  state: OrgState,
+  { body, actor }: Command<'CreateServiceAccount'>,
+): AnyDomainEvent[] {
   const { team } = actorAndTeam(state, actor, body.teamId);
   if (body.scope === 'org') authorize(state, actor, 'org:manage-users', `org:${state.orgId}`, 'R117');
   else authorize(state, actor, 'team:manage-settings', teamResource(team.teamId), 'R118');
   const id = body.serviceAccountId;
-  if (state.serviceAccounts.has(id) || state.retired.has(`sa:${id}`)) throw alreadyExists(`service account ${id} already exists`);
-  return [event('ServiceAccountCreated', { orgId: state.orgId, serviceAccountId: id, scope: body.scope, teamId: team.teamId })];
+  if (state.serviceAccounts.has(id) || state.retired.has(`sa:${id}`))
+    throw alreadyExists(`service account ${id} already exists`);
+  return [
+    event('ServiceAccountCreated', {
+      orgId: state.orgId,
+      serviceAccountId: id,
+      scope: body.scope,
+      teamId: team.teamId,
+    }),
+  ];
 }
 
 /**
  * The admin of the SA's scope deletes it (org admin for org SAs, R117; team or org admin for team SAs,
  * R118). Cascades (causedBy 0): its restricted-project memberships and its registry grants go.
  */
-function deleteServiceAccount(state: OrgState, { body, actor }: Command<'DeleteServiceAccount'>): AnyDomainEvent[] {
+function deleteServiceAccount(
+  state: OrgState,
+  { body, actor }: Command<'DeleteServiceAccount'>,
+): AnyDomainEvent[] {
   requireOrg(state);
   requireActor(state, actor);
   const sa = requireServiceAccount(state, body.serviceAccountId);
   if (sa.scope === 'org') authorize(state, actor, 'org:manage-users', `org:${state.orgId}`, 'R117');
   else authorize(state, actor, 'team:manage-settings', teamResource(sa.teamId), 'R118');
   const principal = saPrincipal(sa.serviceAccountId);
-  const out: AnyDomainEvent[] = [event('ServiceAccountDeleted', { orgId: state.orgId, serviceAccountId: sa.serviceAccountId })];
+  const out: AnyDomainEvent[] = [
+    event('ServiceAccountDeleted', { orgId: state.orgId, serviceAccountId: sa.serviceAccountId }),
+  ];
   for (const p of state.projects.values()) {
     if (p.restrictedMembers.has(principal)) {
-      out.push(event('RestrictedProjectMemberRemoved', { projectId: p.projectId, principal, reason: 'serviceAccountDeleted' }, 0));
+      out.push(
+        event(
+          'RestrictedProjectMemberRemoved',
+          { projectId: p.projectId, principal, reason: 'serviceAccountDeleted' },
+          0,
+        ),
+      );
     }
   }
   for (const r of state.registries.values()) {
     if (r.grants.has(principal)) {
-      out.push(event('RegistryMemberRemoved', { registryId: r.registryId, member: principal, reason: 'serviceAccountDeleted' }, 0));
+      out.push(
+        event(
+          'RegistryMemberRemoved',
+          { registryId: r.registryId, member: principal, reason: 'serviceAccountDeleted' },
+          0,
+        ),
+      );
     }
   }
   return out;

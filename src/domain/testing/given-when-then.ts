@@ -22,13 +22,28 @@ export function given(events: readonly GivenEvent[], orgId = 'O') {
       return {
         /** The produced events, for custom assertions. */
         events: run,
-        then(expected: ReadonlyArray<{ type: EventType; data?: Record<string, unknown>; causedBy?: number }>) {
+        /** The state a replay reaches: the given facts followed by the produced events, folded anew. */
+        replayed(): OrgState {
+          return foldEvents(orgId, [...events, ...run()]);
+        },
+        /**
+         * `causedBy: n` asserts the cascade index; `causedBy: null` asserts a direct effect (no
+         * causedBy); leaving it out asserts nothing about it.
+         */
+        then(
+          expected: ReadonlyArray<{
+            type: EventType;
+            data?: Record<string, unknown>;
+            causedBy?: number | null;
+          }>,
+        ) {
           const produced = run();
           expect(produced.map((e) => e.type)).toEqual(expected.map((e) => e.type));
           expected.forEach((e, i) => {
             const got = produced[i] as DomainEvent;
             if (e.data) expect(got.data).toMatchObject(e.data);
-            if (e.causedBy !== undefined) expect(got.causedBy).toBe(e.causedBy);
+            if (e.causedBy === null) expect(got.causedBy).toBeUndefined();
+            else if (e.causedBy !== undefined) expect(got.causedBy).toBe(e.causedBy);
           });
           return produced;
         },

@@ -91,7 +91,9 @@ export class EsdbEventStore implements EventStore {
     try {
       client = EventStoreDBClient.connectionString(options.connectionString);
     } catch (error) {
-      throw new TypeError(`Invalid EventStoreDB connection string ${endpoint}: ${messageOf(error)}`);
+      throw new TypeError(`Invalid EventStoreDB connection string ${endpoint}: ${messageOf(error)}`, {
+        cause: error,
+      });
     }
     return new EsdbEventStore(client, endpoint, options.deadlineMs ?? 10_000);
   }
@@ -105,7 +107,9 @@ export class EsdbEventStore implements EventStore {
     try {
       result = await this.client.appendToStream(
         stream,
-        batch.map((event) => jsonEvent({ id: event.eventId, type: event.type, data: event.data, metadata: event.metadata })),
+        batch.map((event) =>
+          jsonEvent({ id: event.eventId, type: event.type, data: event.data, metadata: event.metadata }),
+        ),
         { expectedRevision: toEsdbExpected(expected), deadline: this.deadline },
       );
     } catch (error) {
@@ -128,7 +132,7 @@ export class EsdbEventStore implements EventStore {
         resolveLinkTos: false,
       })) {
         const event = resolved.event;
-        if (event?.position) events.push(toStoredEvent(event, event.position));
+        if (event) events.push(toStoredEvent(event, event.position));
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
@@ -140,13 +144,15 @@ export class EsdbEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
     const limit = options.limit ?? 1000;
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`readAll: limit must be a positive integer, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`readAll: limit must be a positive integer, got ${limit}`);
     let cursor = options.after ? parseLogPosition(options.after) : null;
     const result: StoredEvent[] = [];
     try {
       while (result.length < limit) {
         // +1: reading forwards from a position includes the event at that position, which we skip.
-        const pageSize = Math.min(limit - result.length, PAGE_SIZE) + 1;
+        // At least 32 per page, so that runs of filtered system events do not cost a round trip each.
+        const pageSize = Math.min(Math.max(limit - result.length, 32), PAGE_SIZE) + 1;
         let seen = 0;
         let lastSeen: Position | null = null;
         for await (const resolved of this.client.readAll({
@@ -252,14 +258,18 @@ export class EsdbEventStore implements EventStore {
         deadline: this.deadline,
       })) {
         const event = resolved.event;
-        if (event?.position) stored.push(toStoredEvent(event, event.position));
+        if (event) stored.push(toStoredEvent(event, event.position));
       }
     } catch (error) {
-      throw this.mapError(error, 'append (read-back)');
+      // The write itself succeeded; a retry with the same event ids and expected revision is deduplicated.
+      throw this.mapError(error, 'reading back a successful append');
     }
-    const matches = stored.length === batch.length && stored.every((event, index) => event.eventId === batch[index]?.eventId);
+    const matches =
+      stored.length === batch.length &&
+      stored.every((event, index) => event.eventId === batch[index]?.eventId && event.position !== '0:0');
     if (matches || !writePosition) return stored;
-    // Servers before 22.6 return no per-event position on stream reads: fall back to the write's position.
+    // Servers before 22.6 send no per-event position on stream reads (the client then reports none, or the
+    // protobuf default 0:0): fall back to the position of the write for the whole batch.
     const position = formatLogPosition(writePosition);
     return batch.map((event, index) => ({
       eventId: event.eventId,
@@ -272,13 +282,24 @@ export class EsdbEventStore implements EventStore {
     }));
   }
 
-  private mapError(error: unknown, operation: string, append?: { stream: string; expected: ExpectedRevision }): Error {
+  private mapError(
+    error: unknown,
+    operation: string,
+    append?: { stream: string; expected: ExpectedRevision },
+  ): Error {
     if (append && error instanceof WrongExpectedVersionError) {
       const actual = error.actualVersion;
-      return new ConcurrencyError(append.stream, append.expected, typeof actual === 'bigint' ? Number(actual) : 'no_stream');
+      return new ConcurrencyError(
+        append.stream,
+        append.expected,
+        typeof actual === 'bigint' ? Number(actual) : 'no_stream',
+      );
     }
     if (error instanceof UnavailableError || grpcCode(error) === GRPC_UNAVAILABLE) {
-      return new StoreUnavailableError(`EventStoreDB at ${this.endpoint} is unavailable (${operation}): ${messageOf(error)}`, error);
+      return new StoreUnavailableError(
+        `EventStoreDB at ${this.endpoint} is unavailable (${operation}): ${messageOf(error)}`,
+        error,
+      );
     }
     if (error instanceof DeadlineExceededError || grpcCode(error) === GRPC_DEADLINE_EXCEEDED) {
       return new StoreUnavailableError(
@@ -344,8 +365,8 @@ class EsdbCatchUpSubscription implements Subscription {
     };
     try {
       target = await this.deps.head();
-      checkCaughtUp();
       if (this.closed) return;
+      checkCaughtUp();
       const stream = this.deps.open(after ?? START);
       this.stream = stream;
       for await (const resolved of stream) {
@@ -363,6 +384,8 @@ class EsdbCatchUpSubscription implements Subscription {
       if (!this.closed) this.handlers.onError?.(this.deps.mapError(error));
     } finally {
       this.closed = true;
+      // Also after a handler failure: cancel the server-side subscription, not just our end of the pipe.
+      await this.stream?.unsubscribe().catch(() => undefined);
       this.stream?.destroy();
       this.deps.ended();
     }
@@ -392,12 +415,13 @@ function comparePosition(a: Position, b: Position): number {
   return 0;
 }
 
-function toStoredEvent(event: RecordedEvent, position: Position): StoredEvent {
+/** `position` is absent only on servers before 22.6 (stream reads); `0:0` then stands for "unknown". */
+function toStoredEvent(event: RecordedEvent, position: Position | undefined): StoredEvent {
   return {
     eventId: event.id,
     stream: event.streamId,
     revision: Number(event.revision),
-    position: formatLogPosition(position),
+    position: formatLogPosition(position ?? { commit: 0n, prepare: 0n }),
     type: event.type,
     data: asRecord(event.data),
     // Our own events always carry EventMetadata; foreign events in $all may carry anything.
@@ -415,7 +439,8 @@ function asRecord(value: unknown): Record<string, unknown> {
       return { $binary: Buffer.from(value).toString('base64') };
     }
   }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value))
+    return value as Record<string, unknown>;
   return value === undefined || value === null ? {} : { value };
 }
 

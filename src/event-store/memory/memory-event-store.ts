@@ -75,7 +75,11 @@ export class MemoryEventStore implements EventStore {
 
     const lastStored = stored[stored.length - 1];
     if (!lastStored) throw new Error('unreachable: a normalised batch is never empty');
-    return { nextExpectedRevision: lastStored.revision, position: lastStored.position, events: stored.map(copy) };
+    return {
+      nextExpectedRevision: lastStored.revision,
+      position: lastStored.position,
+      events: stored.map(copy),
+    };
   }
 
   async readStream(stream: string, fromRevision = 0): Promise<StoredEvent[]> {
@@ -122,7 +126,8 @@ export class MemoryEventStore implements EventStore {
   }
 
   private readAfter(after: string | null, limit: number): StoredEvent[] {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`readAll: limit must be a positive integer, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`readAll: limit must be a positive integer, got ${limit}`);
     const start = after === null ? 0 : Number(parseSequencePosition(after));
     return this.log.slice(start, start + limit).map(copy);
   }

@@ -96,8 +96,9 @@ export class SqliteEventStore implements EventStore {
     private readonly pollIntervalMs: number,
   ) {
     this.statements = prepareStatements(db);
-    this.appendTransaction = db.transaction((stream: string, batch: NormalizedEvent[], expected: ExpectedRevision) =>
-      this.appendInTransaction(stream, batch, expected),
+    this.appendTransaction = db.transaction(
+      (stream: string, batch: NormalizedEvent[], expected: ExpectedRevision) =>
+        this.appendInTransaction(stream, batch, expected),
     );
     appendSignals.on('append', this.onAppendSignal);
   }
@@ -110,13 +111,17 @@ export class SqliteEventStore implements EventStore {
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
     const synchronous = options.synchronous ?? 'FULL';
     // Interpolated into a PRAGMA below, so only the documented values may pass.
-    if (!SYNCHRONOUS_MODES.has(synchronous)) throw new RangeError(`Invalid sqlite synchronous mode ${String(synchronous)}`);
+    if (!SYNCHRONOUS_MODES.has(synchronous))
+      throw new RangeError(`Invalid sqlite synchronous mode ${String(synchronous)}`);
     const dir = resolve(options.dataDir);
     const file = join(dir, SQLITE_FILE_NAME);
     try {
       mkdirSync(dir, { recursive: true });
     } catch (error) {
-      throw new StoreUnavailableError(`Cannot create event-store directory ${dir}: ${messageOf(error)}`, error);
+      throw new StoreUnavailableError(
+        `Cannot create event-store directory ${dir}: ${messageOf(error)}`,
+        error,
+      );
     }
     assertSqliteHeader(file);
 
@@ -130,7 +135,8 @@ export class SqliteEventStore implements EventStore {
       const needsInit = inspectExisting(db, file);
       // WAL is switched on only once the file is known to be ours (or new): never rewrite a foreign file.
       const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new StoreUnavailableError(`Cannot enable WAL on ${file} (journal_mode is ${String(mode)})`);
+      if (mode !== 'wal')
+        throw new StoreUnavailableError(`Cannot enable WAL on ${file} (journal_mode is ${String(mode)})`);
       db.pragma(`synchronous = ${synchronous}`);
       if (needsInit) initialise(db, file);
       return new SqliteEventStore(db, file, options.pollIntervalMs ?? 200);
@@ -165,7 +171,9 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(stream: string, fromRevision = 0): Promise<StoredEvent[]> {
     this.assertOpen();
-    return this.query(() => this.statements.readStream.all(stream, fromRevision)).map((row) => this.toStoredEvent(row));
+    return this.query(() => this.statements.readStream.all(stream, fromRevision)).map((row) =>
+      this.toStoredEvent(row),
+    );
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
@@ -209,7 +217,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Runs inside BEGIN IMMEDIATE: no other connection can write between the read and the inserts. */
-  private appendInTransaction(stream: string, batch: NormalizedEvent[], expected: ExpectedRevision): StoredEvent[] {
+  private appendInTransaction(
+    stream: string,
+    batch: NormalizedEvent[],
+    expected: ExpectedRevision,
+  ): StoredEvent[] {
     const last = this.statements.lastOfStream.get(stream);
     assertExpectedRevision(stream, expected, last ? last.revision : 'no_stream');
     let prevHash = last?.hash ?? GENESIS_HASH;
@@ -238,12 +250,20 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  private mapAppendError(error: unknown, stream: string, batch: NormalizedEvent[], expected: ExpectedRevision): Error {
+  private mapAppendError(
+    error: unknown,
+    stream: string,
+    batch: NormalizedEvent[],
+    expected: ExpectedRevision,
+  ): Error {
     if (error instanceof ConcurrencyError) return error;
     if (isSqliteError(error) && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
       if (error.message.includes('events.event_id')) {
         const taken = batch.find((event) => this.statements.eventIdExists.get(event.eventId) !== undefined);
-        return new DuplicateEventIdError(stream, taken?.eventId ?? batch.map((event) => event.eventId).join(', '));
+        return new DuplicateEventIdError(
+          stream,
+          taken?.eventId ?? batch.map((event) => event.eventId).join(', '),
+        );
       }
       if (error.message.includes('events.stream')) {
         // Only reachable if a writer bypassed the IMMEDIATE transaction; the constraint still holds the line.
@@ -255,7 +275,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   private readAfter(after: string | null, limit: number): StoredEvent[] {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`readAll: limit must be a positive integer, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`readAll: limit must be a positive integer, got ${limit}`);
     const from = after === null ? 0 : Number(parseSequencePosition(after));
     return this.query(() => this.statements.readAll.all(from, limit)).map((row) => this.toStoredEvent(row));
   }
@@ -275,7 +296,9 @@ export class SqliteEventStore implements EventStore {
       data = JSON.parse(row.data);
       metadata = JSON.parse(row.metadata);
     } catch (error) {
-      throw new StoreCorruptError(`Event at position ${row.position} in ${this.file} holds invalid JSON: ${messageOf(error)}`);
+      throw new StoreCorruptError(
+        `Event at position ${row.position} in ${this.file} holds invalid JSON: ${messageOf(error)}`,
+      );
     }
     return {
       eventId: row.event_id,
@@ -337,11 +360,15 @@ function inspectExisting(db: Database.Database, file: string): boolean {
   const check = db.pragma('quick_check') as Array<{ quick_check: string }>;
   const problems = check.map((row) => row.quick_check).filter((result) => result !== 'ok');
   if (problems.length > 0) {
-    throw new StoreCorruptError(`Event store file ${file} is damaged (PRAGMA quick_check: ${problems.slice(0, 3).join('; ')})`);
+    throw new StoreCorruptError(
+      `Event store file ${file} is damaged (PRAGMA quick_check: ${problems.slice(0, 3).join('; ')})`,
+    );
   }
   const applicationId = db.pragma('application_id', { simple: true });
   const tables = db
-    .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+    .prepare<[], { name: string }>(
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+    )
     .all()
     .map((row) => row.name);
   if (applicationId === 0 && tables.length === 0) return true;
@@ -357,12 +384,16 @@ function inspectExisting(db: Database.Database, file: string): boolean {
 
 function assertMarker(db: Database.Database, file: string, tables: string[]): void {
   if (!tables.includes('meta') || !tables.includes('events')) {
-    throw new StoreCorruptError(`Event store file ${file} carries our application id but lacks the meta/events tables`);
+    throw new StoreCorruptError(
+      `Event store file ${file} carries our application id but lacks the meta/events tables`,
+    );
   }
   const rows = db.prepare<[], { key: string; value: string }>(`SELECT key, value FROM meta`).all();
   const meta = new Map(rows.map((row) => [row.key, row.value]));
   if (meta.get('format') !== SQLITE_FORMAT) {
-    throw new StoreCorruptError(`Event store file ${file} has an unexpected format marker ${JSON.stringify(meta.get('format'))}`);
+    throw new StoreCorruptError(
+      `Event store file ${file} has an unexpected format marker ${JSON.stringify(meta.get('format'))}`,
+    );
   }
   if (meta.get('version') !== String(SQLITE_FORMAT_VERSION)) {
     throw new StoreCorruptError(
@@ -375,7 +406,9 @@ function initialise(db: Database.Database, file: string): void {
   db.transaction(() => {
     // Another process may have initialised the file while we were inspecting it.
     const tables = db
-      .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+      .prepare<[], { name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
+      )
       .all()
       .map((row) => row.name);
     if (tables.length > 0) {
@@ -398,7 +431,10 @@ function initialise(db: Database.Database, file: string): void {
         UNIQUE (stream, revision)
       );
     `);
-    db.prepare(`INSERT INTO meta (key, value) VALUES ('format', ?), ('version', ?)`).run(SQLITE_FORMAT, String(SQLITE_FORMAT_VERSION));
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('format', ?), ('version', ?)`).run(
+      SQLITE_FORMAT,
+      String(SQLITE_FORMAT_VERSION),
+    );
     db.pragma(`application_id = ${SQLITE_APPLICATION_ID}`);
   }).immediate();
 }
@@ -411,10 +447,15 @@ function mapSqliteError(error: unknown, file: string, operation: string): Error 
   if (!isSqliteError(error)) return error instanceof Error ? error : new Error(String(error));
   const code = error.code;
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-    return new StoreCorruptError(`Event store file ${file} is damaged or not a database (${code}: ${error.message})`);
+    return new StoreCorruptError(
+      `Event store file ${file} is damaged or not a database (${code}: ${error.message})`,
+    );
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StoreUnavailableError(`Event store file ${file} stayed locked by another connection during ${operation} (${code})`, error);
+    return new StoreUnavailableError(
+      `Event store file ${file} stayed locked by another connection during ${operation} (${code})`,
+      error,
+    );
   }
   if (
     code.startsWith('SQLITE_IOERR') ||
@@ -423,7 +464,10 @@ function mapSqliteError(error: unknown, file: string, operation: string): Error 
     code === 'SQLITE_FULL' ||
     code === 'SQLITE_PERM'
   ) {
-    return new StoreUnavailableError(`Event store file ${file} is not usable for ${operation} (${code}: ${error.message})`, error);
+    return new StoreUnavailableError(
+      `Event store file ${file} is not usable for ${operation} (${code}: ${error.message})`,
+      error,
+    );
   }
   return error;
 }

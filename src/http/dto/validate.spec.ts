@@ -341,6 +341,13 @@ describe('validateCommandBody: SetRegistryOwningTeam.teamId', () => {
     expect(result).toEqual({ ok: true, value: { registryId: 'reg', teamId: null } });
   });
 
+  it('is typed by command name (teamId: string | null) and assignable to Record<string, unknown>', () => {
+    const result = validateCommandBody('SetRegistryOwningTeam', { registryId: 'reg', teamId: 'ml' });
+    const teamId: string | null = result.ok ? result.value.teamId : null;
+    const record: Record<string, unknown> | undefined = result.ok ? result.value : undefined;
+    expect([teamId, record]).toEqual(['ml', { registryId: 'reg', teamId: 'ml' }]);
+  });
+
   it('rejects a missing teamId', () => {
     expectFieldError(
       validateCommandBody('SetRegistryOwningTeam', { registryId: 'reg' }),

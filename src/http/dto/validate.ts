@@ -178,7 +178,7 @@ export function validateAgainst<T extends object>(
 export function validateCommandBody<N extends CommandName>(
   name: N,
   body: unknown,
-): ValidationResult<CommandBody<N>>;
+): ValidationResult<CommandBody<N> & Record<string, unknown>>;
 export function validateCommandBody(name: string, body: unknown): ValidationResult<Record<string, unknown>>;
 export function validateCommandBody(name: string, body: unknown): ValidationResult<Record<string, unknown>> {
   if (!isCommandName(name)) {

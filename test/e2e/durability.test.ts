@@ -1,0 +1,97 @@
+/**
+ * The real server process (dist/src/main.js) on the embedded SQLite store: an acknowledged command
+ * survives kill -9; a foreign or damaged DATA_DIR gives a clear start-up error, not an empty store.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { http } from '../support/server';
+
+const ROOT = resolve(__dirname, '../..');
+const MAIN = join(ROOT, 'dist/src/main.js');
+const TOKEN = 'durability-secret';
+
+function startServer(dataDir: string, port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  let out = '';
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, PERMISSIONS_API_TOKENS: `ops:${TOKEN}:system`, LOG_LEVEL: 'log' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitHealthy(url: string, exited: Promise<number | null>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let done = false;
+  void exited.then(() => (done = true));
+  while (Date.now() < deadline && !done) {
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not become healthy');
+}
+
+const port = 38000 + (process.pid % 1000);
+const url = `http://127.0.0.1:${port}`;
+let dataDir: string;
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  dataDir = mkdtempSync(join(tmpdir(), 'perm-durable-'));
+}, 180_000);
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+it('an acknowledged command survives kill -9 of the server', async () => {
+  const first = startServer(dataDir, port);
+  try {
+    await waitHealthy(url, first.exited);
+    const r = await http(url, 'POST', '/v1/commands/CreateOrganization', {
+      token: TOKEN,
+      actor: 'system',
+      body: { orgId: 'durable', name: 'Durable', founderUserId: 'alice' },
+    });
+    expect(r.status).toBe(200);
+  } finally {
+    first.child.kill('SIGKILL');
+    await first.exited;
+  }
+  const second = startServer(dataDir, port);
+  try {
+    await waitHealthy(url, second.exited);
+    const q = await http(url, 'GET', '/v1/check?principal=user:alice&permission=org:manage-users&resource=org:durable', {
+      token: TOKEN,
+    });
+    expect(q.status).toBe(200);
+    expect(q.body.allowed).toBe(true);
+  } finally {
+    second.child.kill('SIGKILL');
+    await second.exited;
+  }
+}, 90_000);
+
+it.each([
+  ['a text file', (f: string) => writeFileSync(f, 'this is not a database\n'.repeat(100))],
+  ['random bytes', (f: string) => writeFileSync(f, Buffer.alloc(8192, 7))],
+])('a foreign events.sqlite (%s) stops start-up with a clear error', async (_label, corrupt) => {
+  const dir = mkdtempSync(join(tmpdir(), 'perm-corrupt-'));
+  try {
+    corrupt(join(dir, 'events.sqlite'));
+    const s = startServer(dir, port + 1);
+    const code = await s.exited;
+    expect(code).not.toBe(0);
+    expect(s.output()).toMatch(/cannot start: .*events\.sqlite/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
