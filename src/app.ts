@@ -19,7 +19,14 @@ import { QueriesController } from './http/queries.controller';
 import { HealthController } from './http/health.controller';
 import { ProblemFilter } from './http/problem';
 import { installJsonParser } from './http/json-body';
-import { APP_CONFIG, AUDIT_INDEX, COMMAND_SERVICE, EVENT_STORE_TOKEN, PROJECTION, READ_SIDE } from './http/tokens';
+import {
+  APP_CONFIG,
+  AUDIT_INDEX,
+  COMMAND_SERVICE,
+  EVENT_STORE_TOKEN,
+  PROJECTION,
+  READ_SIDE,
+} from './http/tokens';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -109,7 +116,9 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
   installJsonParser(fastify);
   app.useGlobalFilters(new ProblemFilter());
   // @nestjs/cqrs swallows errors thrown in event handlers and sagas: log them (DESIGN.md).
-  app.get(UnhandledExceptionBus).subscribe((e) => logger.error(`unhandled CQRS exception: ${String(e.exception)}`));
+  app
+    .get(UnhandledExceptionBus)
+    .subscribe((e) => logger.error(`unhandled CQRS exception: ${String(e.exception)}`));
   app.enableShutdownHooks();
   await app.init();
   let url = '';

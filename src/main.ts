@@ -17,12 +17,18 @@ async function main(): Promise<void> {
   }
   try {
     const running = await startApp(config);
-    logger.log(`store: ${config.eventStore}${config.eventStore === 'sqlite' ? ` (${config.dataDir}/events.sqlite, synchronous=${config.sqliteSynchronous})` : ''}`);
+    logger.log(
+      `store: ${config.eventStore}${config.eventStore === 'sqlite' ? ` (${config.dataDir}/events.sqlite, synchronous=${config.sqliteSynchronous})` : ''}`,
+    );
     logger.log(`listening on ${running.url}`);
     if (config.devToken) {
       logger.warn('='.repeat(72));
-      logger.warn(`PERMISSIONS_API_TOKENS is not set: DEVELOPMENT token "${DEV_TOKEN}" (system rights) is accepted.`);
-      logger.warn(`Use: curl -H 'Authorization: Bearer ${DEV_TOKEN}' ${running.url}/health  — never in production.`);
+      logger.warn(
+        `PERMISSIONS_API_TOKENS is not set: DEVELOPMENT token "${DEV_TOKEN}" (system rights) is accepted.`,
+      );
+      logger.warn(
+        `Use: curl -H 'Authorization: Bearer ${DEV_TOKEN}' ${running.url}/health  — never in production.`,
+      );
       logger.warn('='.repeat(72));
     }
     const stop = async (signal: string) => {

@@ -1,7 +1,10 @@
 import type { CommandName } from '../domain/commands';
 
 /** Which id in a command's body names the organization it acts in (through the global id index). */
-export const ROUTE: Record<CommandName, { kind: 'org' | 'team' | 'project' | 'run' | 'report' | 'registry' | 'sa'; field: string }> = {
+export const ROUTE: Record<
+  CommandName,
+  { kind: 'org' | 'team' | 'project' | 'run' | 'report' | 'registry' | 'sa'; field: string }
+> = {
   CreateOrganization: { kind: 'org', field: 'orgId' },
   AddUserToOrganization: { kind: 'org', field: 'orgId' },
   ChangeOrganizationRole: { kind: 'org', field: 'orgId' },

@@ -77,7 +77,9 @@ export class CommandService {
       .update(`${req.name}\n${req.actor}\n${canonical(req.body)}`)
       .digest('hex');
     const scopedKey = req.idempotencyKey === undefined ? undefined : `${req.client}:${req.idempotencyKey}`;
-    const previous = scopedKey ? this.idempotentAnswer(scopedKey, requestHash, req.idempotencyKey ?? '') : undefined;
+    const previous = scopedKey
+      ? this.idempotentAnswer(scopedKey, requestHash, req.idempotencyKey ?? '')
+      : undefined;
     if (previous) return previous;
 
     const route = ROUTE[req.name];
@@ -87,7 +89,9 @@ export class CommandService {
 
     return this.serialized(orgId, async () => {
       // A retry of the same key may have landed while this one queued.
-      const again = scopedKey ? this.idempotentAnswer(scopedKey, requestHash, req.idempotencyKey ?? '') : undefined;
+      const again = scopedKey
+        ? this.idempotentAnswer(scopedKey, requestHash, req.idempotencyKey ?? '')
+        : undefined;
       if (again) return again;
       const creates = CREATES[req.name];
       if (creates) {

@@ -1,4 +1,11 @@
-import { CommandHandler, type ICommandHandler, type IQueryHandler, QueryHandler, Query, Command } from '@nestjs/cqrs';
+import {
+  CommandHandler,
+  type ICommandHandler,
+  type IQueryHandler,
+  QueryHandler,
+  Query,
+  Command,
+} from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import { COMMAND_SERVICE, READ_SIDE } from '../http/tokens';
 import type { CommandRequest, CommandResult, CommandService } from './command.service';
@@ -21,7 +28,8 @@ export class ExecuteCommandHandler implements ICommandHandler<ExecuteCommand, Co
   }
 }
 
-export type Consistency = { kind: 'latest' } | { kind: 'atLeast'; position: string } | { kind: 'at'; position: string };
+export type Consistency =
+  { kind: 'latest' } | { kind: 'atLeast'; position: string } | { kind: 'at'; position: string };
 
 /** A read answered by the read side at the requested consistency; the answer gets its position added. */
 export class ReadQuery<T extends object> extends Query<T & { position: string }> {

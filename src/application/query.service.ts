@@ -141,7 +141,8 @@ export class Queries {
       const inTeam = owner.startsWith('user:')
         ? (org.teams.get(p.teamId)?.members.has(owner.slice(5)) ?? false)
         : org.serviceAccounts.has(owner.slice(3));
-      if (!inTeam) projects.push({ projectId: p.projectId, teamId: p.teamId, owner, visibility: p.visibility });
+      if (!inTeam)
+        projects.push({ projectId: p.projectId, teamId: p.teamId, owner, visibility: p.visibility });
     }
     projects.sort((a, b) => a.projectId.localeCompare(b.projectId));
     return { orgId, projects };

@@ -49,7 +49,10 @@ function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, ma
 /** Parses `name:secret[:system],...` (api.md "Client tokens"). */
 export function parseTokens(raw: string): ClientToken[] {
   const tokens: ClientToken[] = [];
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const bits = part.split(':');
     const [name, secret, flag] = bits;
     if (bits.length < 2 || bits.length > 3 || !name || !secret || (flag !== undefined && flag !== 'system')) {
@@ -57,7 +60,8 @@ export function parseTokens(raw: string): ClientToken[] {
         `PERMISSIONS_API_TOKENS entry "${part.replace(/:.*/, ':***')}" must be name:secret or name:secret:system`,
       );
     }
-    if (tokens.some((t) => t.secret === secret)) throw new ConfigError(`PERMISSIONS_API_TOKENS has a duplicate secret`);
+    if (tokens.some((t) => t.secret === secret))
+      throw new ConfigError(`PERMISSIONS_API_TOKENS has a duplicate secret`);
     tokens.push({ name, secret, system: flag === 'system' });
   }
   return tokens;
@@ -71,7 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`EVENT_STORE must be sqlite, esdb or memory, got "${store}"`);
   }
   if (store === 'esdb' && !env.ESDB_CONNECTION_STRING) {
-    throw new ConfigError('EVENT_STORE=esdb needs ESDB_CONNECTION_STRING (e.g. esdb://localhost:2113?tls=false)');
+    throw new ConfigError(
+      'EVENT_STORE=esdb needs ESDB_CONNECTION_STRING (e.g. esdb://localhost:2113?tls=false)',
+    );
   }
   const sync = (env.SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (sync !== 'FULL' && sync !== 'NORMAL' && sync !== 'OFF') {

@@ -17,8 +17,10 @@ export class DomainError extends Error {
   }
 }
 
-export const forbidden = (message: string, rule?: string): DomainError => new DomainError('forbidden', message, rule);
-export const violation = (rule: string, message: string): DomainError => new DomainError('rule', message, rule);
+export const forbidden = (message: string, rule?: string): DomainError =>
+  new DomainError('forbidden', message, rule);
+export const violation = (rule: string, message: string): DomainError =>
+  new DomainError('rule', message, rule);
 export const notFound = (message: string): DomainError => new DomainError('not_found', message);
 export const alreadyExists = (message: string): DomainError => new DomainError('already_exists', message);
 export const invalid = (message: string): DomainError => new DomainError('validation', message);

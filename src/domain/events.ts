@@ -93,7 +93,8 @@ export interface EventDataByType {
     projectId: string;
     userId: string;
     previous: TeamRole;
-    reason: 'converged' | 'assigned' | 'removed' | 'notInvited' | 'orgViewer' | 'customRoleDeleted' | 'leftTeam';
+    reason:
+      'converged' | 'assigned' | 'removed' | 'notInvited' | 'orgViewer' | 'customRoleDeleted' | 'leftTeam';
   };
   ProjectOwnerChanged: { projectId: string; from: Principal; to: Principal };
   /** R140: informational, the owner left the parent team. The condition itself is derived. */
@@ -151,7 +152,11 @@ export interface DomainEvent<T extends EventType = EventType> {
 
 export type AnyDomainEvent = { [T in EventType]: DomainEvent<T> }[EventType];
 
-export function event<T extends EventType>(type: T, data: EventDataByType[T], causedBy?: number): DomainEvent<T> {
+export function event<T extends EventType>(
+  type: T,
+  data: EventDataByType[T],
+  causedBy?: number,
+): DomainEvent<T> {
   return causedBy === undefined ? { type, data } : { type, data, causedBy };
 }
 

@@ -107,7 +107,11 @@ const handlers: Handlers = {
   },
   TeamHasNoAdminWarning: () => undefined,
   ServiceAccountCreated: (s, d) => {
-    s.serviceAccounts.set(d.serviceAccountId, { serviceAccountId: d.serviceAccountId, scope: d.scope, teamId: d.teamId });
+    s.serviceAccounts.set(d.serviceAccountId, {
+      serviceAccountId: d.serviceAccountId,
+      scope: d.scope,
+      teamId: d.teamId,
+    });
     if (d.scope === 'team') s.teams.get(d.teamId)?.serviceAccounts.add(d.serviceAccountId);
   },
   ServiceAccountDeleted: (s, d) => {
@@ -173,7 +177,13 @@ const handlers: Handlers = {
     s.retired.add(`project:${d.projectId}`);
   },
   RunCreated: (s, d) => {
-    s.runs.set(d.runId, { runId: d.runId, projectId: d.projectId, creator: d.creator, loggedBy: d.loggedBy, stopped: false });
+    s.runs.set(d.runId, {
+      runId: d.runId,
+      projectId: d.projectId,
+      creator: d.creator,
+      loggedBy: d.loggedBy,
+      stopped: false,
+    });
     s.projects.get(d.projectId)?.runs.add(d.runId);
   },
   RunStopped: (s, d) => {
@@ -257,7 +267,10 @@ export function evolve(state: OrgState, type: string, data: unknown): boolean {
 }
 
 /** Builds a state from scratch (tests, replay). */
-export function foldEvents(orgId: string, events: readonly Pick<AnyDomainEvent, 'type' | 'data'>[]): OrgState {
+export function foldEvents(
+  orgId: string,
+  events: readonly Pick<AnyDomainEvent, 'type' | 'data'>[],
+): OrgState {
   const s = emptyOrgState(orgId);
   for (const e of events) evolve(s, e.type, e.data);
   return s;

@@ -25,7 +25,12 @@ export type RegistryMember = string;
 /** `user:<id>`, `sa:<id>` or `system`. */
 export type Actor = string;
 
-export const REGISTRY_ROLE_ORDER: readonly RegistryRole[] = ['restricted-viewer', 'viewer', 'member', 'admin'];
+export const REGISTRY_ROLE_ORDER: readonly RegistryRole[] = [
+  'restricted-viewer',
+  'viewer',
+  'member',
+  'admin',
+];
 
 export interface DeploymentProfile {
   type: DeploymentType;

@@ -26,7 +26,11 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 /** Bearer token → client; X-Actor → principal (`system` only with a system token). */
-export function authenticate(tokens: ClientToken[], authorization: unknown, actorHeader: unknown): AuthContext {
+export function authenticate(
+  tokens: ClientToken[],
+  authorization: unknown,
+  actorHeader: unknown,
+): AuthContext {
   if (typeof authorization !== 'string' || !authorization.startsWith('Bearer ')) {
     throw new UnauthenticatedError('Missing bearer token (Authorization: Bearer <secret>)');
   }

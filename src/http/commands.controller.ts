@@ -20,20 +20,34 @@ export class CommandsController {
 
   @Post(':name')
   @HttpCode(200)
-  run(@Param('name') name: string, @Body() body: unknown, @Req() req: FastifyRequest): Promise<CommandResult> {
+  run(
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+  ): Promise<CommandResult> {
     if (!isCommandName(name)) throw notFound(`Unknown command "${name}" (see api.md for the command table)`);
     const malformed = (body as { [MALFORMED_JSON]?: string } | undefined)?.[MALFORMED_JSON];
     if (malformed !== undefined) throw new ValidationFailedError([{ field: 'body', message: malformed }]);
     const auth = req.auth;
     const errors: { field: string; message: string }[] = [];
-    if (!auth?.actor) errors.push({ field: 'X-Actor', message: 'required for commands: user:<id>, sa:<id> or system' });
+    if (!auth?.actor)
+      errors.push({ field: 'X-Actor', message: 'required for commands: user:<id>, sa:<id> or system' });
     const key = req.headers['idempotency-key'];
     if (key !== undefined && (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))) {
-      errors.push({ field: 'Idempotency-Key', message: 'must be 1-200 printable ASCII characters without spaces' });
+      errors.push({
+        field: 'Idempotency-Key',
+        message: 'must be 1-200 printable ASCII characters without spaces',
+      });
     }
     const correlation = req.headers['x-correlation-id'];
-    if (correlation !== undefined && (typeof correlation !== 'string' || !IDEMPOTENCY_KEY.test(correlation))) {
-      errors.push({ field: 'X-Correlation-Id', message: 'must be 1-200 printable ASCII characters without spaces' });
+    if (
+      correlation !== undefined &&
+      (typeof correlation !== 'string' || !IDEMPOTENCY_KEY.test(correlation))
+    ) {
+      errors.push({
+        field: 'X-Correlation-Id',
+        message: 'must be 1-200 printable ASCII characters without spaces',
+      });
     }
     const validated = validateCommandBody(name, body);
     if (!validated.ok) errors.push(...validated.errors);

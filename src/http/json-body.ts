@@ -9,13 +9,17 @@ export const MALFORMED_JSON = '__malformedJson__';
  */
 export function installJsonParser(fastify: FastifyInstance): void {
   if (fastify.hasContentTypeParser('application/json')) fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1_048_576 }, (_req, raw, done) => {
-    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (e) {
-      done(null, { [MALFORMED_JSON]: `malformed JSON: ${(e as Error).message}` });
-    }
-  });
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: 1_048_576 },
+    (_req, raw, done) => {
+      const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+      if (text.trim() === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(text));
+      } catch (e) {
+        done(null, { [MALFORMED_JSON]: `malformed JSON: ${(e as Error).message}` });
+      }
+    },
+  );
 }

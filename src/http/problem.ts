@@ -1,10 +1,4 @@
-import {
-  ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  Logger,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors';
 import { ConflictRetriesExhaustedError, IdempotencyKeyReusedError } from '../application/command.service';
@@ -51,8 +45,21 @@ const DOMAIN_STATUS: Record<DomainError['kind'], { status: number; code: string;
   rule: { status: 422, code: 'RULE_VIOLATION', title: 'Rule violation' },
 };
 
-function problem(status: number, code: string, title: string, detail: string, extra: Partial<Problem> = {}): Problem {
-  return { type: `https://permissions.internal/problems/${code.toLowerCase().replace(/_/g, '-')}`, title, status, code, detail, ...extra };
+function problem(
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  extra: Partial<Problem> = {},
+): Problem {
+  return {
+    type: `https://permissions.internal/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    title,
+    status,
+    code,
+    detail,
+    ...extra,
+  };
 }
 
 /** Maps every error to application/problem+json (DESIGN.md "Errors in three kinds"). */
@@ -60,7 +67,8 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof ValidationFailedError) {
     return problem(400, 'VALIDATION_FAILED', 'Validation failed', err.message, { errors: err.errors });
   }
-  if (err instanceof UnauthenticatedError) return problem(401, 'UNAUTHENTICATED', 'Unauthenticated', err.message);
+  if (err instanceof UnauthenticatedError)
+    return problem(401, 'UNAUTHENTICATED', 'Unauthenticated', err.message);
   if (err instanceof DomainError) {
     const m = DOMAIN_STATUS[err.kind];
     return problem(m.status, m.code, m.title, err.message, err.rule ? { rule: err.rule } : {});
@@ -83,8 +91,10 @@ export function toProblem(err: unknown): Problem {
   const fst = err as { statusCode?: number; code?: string; message?: string };
   if (typeof fst.statusCode === 'number' && fst.statusCode >= 400 && fst.statusCode < 500) {
     // Fastify's own errors (body too large, bad content type, malformed JSON).
-    if (fst.statusCode === 413) return problem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', fst.message ?? '');
-    if (fst.statusCode === 415) return problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', fst.message ?? '');
+    if (fst.statusCode === 413)
+      return problem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', fst.message ?? '');
+    if (fst.statusCode === 415)
+      return problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', fst.message ?? '');
     return problem(400, 'VALIDATION_FAILED', 'Validation failed', fst.message ?? 'bad request', {
       errors: [{ field: 'body', message: fst.message ?? 'malformed request' }],
     });
@@ -93,7 +103,10 @@ export function toProblem(err: unknown): Problem {
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem): void {
-  void reply.status(p.status).header('content-type', 'application/problem+json; charset=utf-8').send(JSON.stringify(p));
+  void reply
+    .status(p.status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send(JSON.stringify(p));
 }
 
 @Catch()
@@ -107,9 +120,13 @@ export class ProblemFilter implements ExceptionFilter {
     const p = toProblem(exception);
     p.instance = req.url;
     if (p.status >= 500) {
-      this.logger.error(`${req.method} ${req.url} → ${p.status} ${p.code}: ${(exception as Error)?.stack ?? String(exception)}`);
+      this.logger.error(
+        `${req.method} ${req.url} → ${p.status} ${p.code}: ${(exception as Error)?.stack ?? String(exception)}`,
+      );
     } else {
-      this.logger.debug?.(`${req.method} ${req.url} → ${p.status} ${p.code}${p.rule ? ` (${p.rule})` : ''}: ${p.detail}`);
+      this.logger.debug?.(
+        `${req.method} ${req.url} → ${p.status} ${p.code}${p.rule ? ` (${p.rule})` : ''}: ${p.detail}`,
+      );
     }
     sendProblem(reply, p);
   }

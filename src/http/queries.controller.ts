@@ -2,23 +2,49 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards 
 import { QueryBus } from '@nestjs/cqrs';
 import { ReadQuery, type Consistency } from '../application/cqrs';
 import type { CheckInput, Queries } from '../application/query.service';
-import { ORG_PERMISSIONS, PROJECT_PERMISSIONS, REGISTRY_PERMISSIONS, TEAM_PERMISSIONS } from '../domain/permissions';
+import {
+  ORG_PERMISSIONS,
+  PROJECT_PERMISSIONS,
+  REGISTRY_PERMISSIONS,
+  TEAM_PERMISSIONS,
+} from '../domain/permissions';
 import type { AuditIndex, AuditFilter } from '../read-model/audit-index';
 import type { ProjectionRunner } from '../read-model/projection-runner';
 import type { AppConfig } from '../config/config';
 import { AuthGuard } from './auth';
 import { parseConsistency } from './consistency';
-import { ID_RE, PRINCIPAL_RE, REGISTRY_MEMBER_RE, RESOURCE_RE, RFC3339_DATE_TIME_RE, POSITION_RE, EVENT_TYPE_RE, ACTOR_RE } from './dto/common';
+import {
+  ID_RE,
+  PRINCIPAL_RE,
+  REGISTRY_MEMBER_RE,
+  RESOURCE_RE,
+  RFC3339_DATE_TIME_RE,
+  POSITION_RE,
+  EVENT_TYPE_RE,
+  ACTOR_RE,
+} from './dto/common';
 import { type FieldError, ValidationFailedError } from './problem';
 import { APP_CONFIG, AUDIT_INDEX, PROJECTION } from './tokens';
 import { MALFORMED_JSON } from './json-body';
 
-const PERMISSIONS = new Set<string>([...PROJECT_PERMISSIONS, ...TEAM_PERMISSIONS, ...ORG_PERMISSIONS, ...REGISTRY_PERMISSIONS]);
+const PERMISSIONS = new Set<string>([
+  ...PROJECT_PERMISSIONS,
+  ...TEAM_PERMISSIONS,
+  ...ORG_PERMISSIONS,
+  ...REGISTRY_PERMISSIONS,
+]);
 const MAX_BATCH = 1000;
 
 type Params = Record<string, unknown>;
 
-function str(params: Params, field: string, re: RegExp, errors: FieldError[], what: string, required = true): string {
+function str(
+  params: Params,
+  field: string,
+  re: RegExp,
+  errors: FieldError[],
+  what: string,
+  required = true,
+): string {
   const v = params[field];
   if (v === undefined || v === '') {
     if (required) errors.push({ field, message: `required: ${what}` });
@@ -33,7 +59,10 @@ function checkInput(params: Params, errors: FieldError[], prefix = ''): CheckInp
   const principal = str(params, 'principal', PRINCIPAL_RE, sub, 'user:<id> or sa:<id>');
   const permission = str(params, 'permission', /^[a-z]+:[a-z.-]+$/, sub, 'a permission id of api.md');
   if (permission && !PERMISSIONS.has(permission) && !sub.some((e) => e.field === 'permission')) {
-    sub.push({ field: 'permission', message: `unknown permission "${permission}" (see api.md "Permissions")` });
+    sub.push({
+      field: 'permission',
+      message: `unknown permission "${permission}" (see api.md "Permissions")`,
+    });
   }
   const resource = str(params, 'resource', RESOURCE_RE, sub, 'org|team|project|run|report|registry:<id>');
   errors.push(...sub.map((e) => ({ ...e, field: prefix + e.field })));
@@ -91,7 +120,10 @@ export class QueriesController {
     const extra = body && typeof body === 'object' ? Object.keys(body).filter((k) => k !== 'checks') : [];
     for (const k of extra) errors.push({ field: k, message: `property ${k} should not exist` });
     if (!Array.isArray(checks) || checks.length === 0 || checks.length > MAX_BATCH) {
-      errors.push({ field: 'checks', message: `must be an array of 1-${MAX_BATCH} {principal, permission, resource}` });
+      errors.push({
+        field: 'checks',
+        message: `must be an array of 1-${MAX_BATCH} {principal, permission, resource}`,
+      });
       fail(errors);
     }
     const inputs = (checks as unknown[]).map((item, i) => {
@@ -179,8 +211,21 @@ export class QueriesController {
   @Get('audit')
   async auditLog(@Query() params: Params) {
     const errors: FieldError[] = [];
-    const known = ['orgId', 'actor', 'subject', 'resource', 'type', 'from', 'to', 'after', 'limit', 'order', 'consistency'];
-    for (const k of Object.keys(params)) if (!known.includes(k)) errors.push({ field: k, message: `unknown parameter ${k}` });
+    const known = [
+      'orgId',
+      'actor',
+      'subject',
+      'resource',
+      'type',
+      'from',
+      'to',
+      'after',
+      'limit',
+      'order',
+      'consistency',
+    ];
+    for (const k of Object.keys(params))
+      if (!known.includes(k)) errors.push({ field: k, message: `unknown parameter ${k}` });
     const f: AuditFilter = { limit: 100, order: 'desc' };
     const opt = (field: keyof AuditFilter, re: RegExp, what: string): void => {
       const v = str(params, field, re, errors, what, false);
@@ -189,7 +234,11 @@ export class QueriesController {
     opt('orgId', ID_RE, 'an organization id');
     opt('actor', ACTOR_RE, 'user:<id>, sa:<id> or system');
     opt('subject', REGISTRY_MEMBER_RE, 'user:<id>, sa:<id> or team:<id>');
-    opt('resource', /^(org|team|project|run|report|registry|sa|customRole):[A-Za-z0-9._-]{1,128}$/, 'a resource like project:<id>');
+    opt(
+      'resource',
+      /^(org|team|project|run|report|registry|sa|customRole):[A-Za-z0-9._-]{1,128}$/,
+      'a resource like project:<id>',
+    );
     opt('type', EVENT_TYPE_RE, 'an event type such as TeamRoleChanged');
     opt('from', RFC3339_DATE_TIME_RE, 'an RFC 3339 date-time');
     opt('to', RFC3339_DATE_TIME_RE, 'an RFC 3339 date-time');

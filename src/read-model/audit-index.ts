@@ -51,7 +51,8 @@ const RESOURCE_FIELDS: [string, string][] = [
 /** Who an event affects (the user or principal), for the `subject` filter. */
 export function subjectsOf(data: Record<string, unknown>): string[] {
   const out: string[] = [];
-  for (const [f, prefix] of SUBJECT_FIELDS) if (typeof data[f] === 'string') out.push(prefix + (data[f] as string));
+  for (const [f, prefix] of SUBJECT_FIELDS)
+    if (typeof data[f] === 'string') out.push(prefix + (data[f] as string));
   for (const f of PRINCIPAL_FIELDS) if (typeof data[f] === 'string') out.push(data[f] as string);
   if (typeof data.serviceAccountId === 'string') out.push(`sa:${data.serviceAccountId}`);
   return out;
@@ -99,7 +100,9 @@ export class AuditIndex {
       ...(m.causationId ? { causationId: m.causationId } : {}),
       eventId: e.eventId,
       ...(m.commandName ? { commandName: m.commandName } : {}),
-      ...(WANDB_AUDIT_ACTIONS[e.type as EventType] ? { wandbAction: WANDB_AUDIT_ACTIONS[e.type as EventType] } : {}),
+      ...(WANDB_AUDIT_ACTIONS[e.type as EventType]
+        ? { wandbAction: WANDB_AUDIT_ACTIONS[e.type as EventType] }
+        : {}),
       data: e.data,
     };
     const idx = this.entries.push(entry) - 1;

@@ -2,8 +2,14 @@ import type { EventStore, StoredEvent, Subscription } from '../event-store/port'
 import { ReadModel } from './read-model';
 
 export class NotCaughtUpError extends Error {
-  constructor(readonly position: string, readonly current: string | null, timeoutMs: number) {
-    super(`This instance has not reached position ${position} within ${timeoutMs} ms (at ${current ?? 'start'})`);
+  constructor(
+    readonly position: string,
+    readonly current: string | null,
+    timeoutMs: number,
+  ) {
+    super(
+      `This instance has not reached position ${position} within ${timeoutMs} ms (at ${current ?? 'start'})`,
+    );
     this.name = 'NotCaughtUpError';
   }
 }

@@ -30,14 +30,21 @@ function load(file: string): Scenario {
 
 async function runStep(server: TestServer, step: Step, where: string): Promise<void> {
   if (step.command) {
-    const res = await http(server.url, 'POST', `/v1/commands/${step.command}`, { body: step.body, actor: step.as });
+    const res = await http(server.url, 'POST', `/v1/commands/${step.command}`, {
+      body: step.body,
+      actor: step.as,
+    });
     const exp = step.expect ?? {};
     const statuses = exp.status === undefined ? [200] : Array.isArray(exp.status) ? exp.status : [exp.status];
     if (!statuses.includes(res.status)) {
-      throw new Error(`${where} ${step.command} as ${step.as}: expected status ${statuses.join('|')}, got ${res.status} ${JSON.stringify(res.body)}`);
+      throw new Error(
+        `${where} ${step.command} as ${step.as}: expected status ${statuses.join('|')}, got ${res.status} ${JSON.stringify(res.body)}`,
+      );
     }
     if (exp.rule !== undefined && res.body.rule !== exp.rule) {
-      throw new Error(`${where} ${step.command}: expected rule ${String(exp.rule)}, got ${JSON.stringify(res.body)}`);
+      throw new Error(
+        `${where} ${step.command}: expected rule ${String(exp.rule)}, got ${JSON.stringify(res.body)}`,
+      );
     }
     if (res.status >= 400 && !res.contentType.startsWith('application/problem+json')) {
       throw new Error(`${where} ${step.command}: error without problem+json (${res.contentType})`);
@@ -53,16 +60,23 @@ async function runStep(server: TestServer, step: Step, where: string): Promise<v
   } else {
     throw new Error(`${where}: step has neither command, check nor query`);
   }
-  if (res.status !== 200) throw new Error(`${where} ${step.query ?? JSON.stringify(step.check)}: status ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 200)
+    throw new Error(
+      `${where} ${step.query ?? JSON.stringify(step.check)}: status ${res.status} ${JSON.stringify(res.body)}`,
+    );
   if (typeof res.body.position !== 'string') throw new Error(`${where}: answer has no position`);
   const problems = match(step.expect ?? {}, res.body);
   if (problems.length > 0) {
-    throw new Error(`${where} ${step.query ?? JSON.stringify(step.check)}:\n  ${problems.join('\n  ')}\n  answer: ${JSON.stringify(res.body)}`);
+    throw new Error(
+      `${where} ${step.query ?? JSON.stringify(step.check)}:\n  ${problems.join('\n  ')}\n  answer: ${JSON.stringify(res.body)}`,
+    );
   }
 }
 
 const files = existsSync(SCENARIOS)
-  ? readdirSync(SCENARIOS).filter((f) => /\.json$/.test(f)).sort()
+  ? readdirSync(SCENARIOS)
+      .filter((f) => /\.json$/.test(f))
+      .sort()
   : [];
 
 describe('conformance scenarios (../shared/spec/scenarios)', () => {

@@ -3,7 +3,7 @@
  * survives kill -9; a foreign or damaged DATA_DIR gives a clear start-up error, not an empty store.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { http } from '../support/server';
@@ -12,11 +12,21 @@ const ROOT = resolve(__dirname, '../..');
 const MAIN = join(ROOT, 'dist/src/main.js');
 const TOKEN = 'durability-secret';
 
-function startServer(dataDir: string, port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startServer(
+  dataDir: string,
+  port: number,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   let out = '';
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, PERMISSIONS_API_TOKENS: `ops:${TOKEN}:system`, LOG_LEVEL: 'log' },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      PERMISSIONS_API_TOKENS: `ops:${TOKEN}:system`,
+      LOG_LEVEL: 'log',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -45,8 +55,22 @@ const port = 38000 + (process.pid % 1000);
 const url = `http://127.0.0.1:${port}`;
 let dataDir: string;
 
+/** True when some source file is newer than the build (a stale dist would test old code). */
+function buildIsStale(): boolean {
+  if (!existsSync(MAIN)) return true;
+  const built = statSync(MAIN).mtimeMs;
+  const newer = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((d) =>
+      d.isDirectory()
+        ? newer(join(dir, d.name))
+        : d.name.endsWith('.ts') && statSync(join(dir, d.name)).mtimeMs > built,
+    );
+  return newer(join(ROOT, 'src'));
+}
+
 beforeAll(() => {
-  if (!existsSync(MAIN)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (buildIsStale())
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   dataDir = mkdtempSync(join(tmpdir(), 'perm-durable-'));
 }, 180_000);
 
@@ -69,9 +93,14 @@ it('an acknowledged command survives kill -9 of the server', async () => {
   const second = startServer(dataDir, port);
   try {
     await waitHealthy(url, second.exited);
-    const q = await http(url, 'GET', '/v1/check?principal=user:alice&permission=org:manage-users&resource=org:durable', {
-      token: TOKEN,
-    });
+    const q = await http(
+      url,
+      'GET',
+      '/v1/check?principal=user:alice&permission=org:manage-users&resource=org:durable',
+      {
+        token: TOKEN,
+      },
+    );
     expect(q.status).toBe(200);
     expect(q.body.allowed).toBe(true);
   } finally {
@@ -83,15 +112,19 @@ it('an acknowledged command survives kill -9 of the server', async () => {
 it.each([
   ['a text file', (f: string) => writeFileSync(f, 'this is not a database\n'.repeat(100))],
   ['random bytes', (f: string) => writeFileSync(f, Buffer.alloc(8192, 7))],
-])('a foreign events.sqlite (%s) stops start-up with a clear error', async (_label, corrupt) => {
-  const dir = mkdtempSync(join(tmpdir(), 'perm-corrupt-'));
-  try {
-    corrupt(join(dir, 'events.sqlite'));
-    const s = startServer(dir, port + 1);
-    const code = await s.exited;
-    expect(code).not.toBe(0);
-    expect(s.output()).toMatch(/cannot start: .*events\.sqlite/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 60_000);
+])(
+  'a foreign events.sqlite (%s) stops start-up with a clear error',
+  async (_label, corrupt) => {
+    const dir = mkdtempSync(join(tmpdir(), 'perm-corrupt-'));
+    try {
+      corrupt(join(dir, 'events.sqlite'));
+      const s = startServer(dir, port + 1);
+      const code = await s.exited;
+      expect(code).not.toBe(0);
+      expect(s.output()).toMatch(/cannot start: .*events\.sqlite/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  60_000,
+);

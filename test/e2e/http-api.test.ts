@@ -65,17 +65,30 @@ describe('authentication (api.md "Every request")', () => {
   });
 
   it('queries need a token too', async () => {
-    const r = await http(server.url, 'GET', '/v1/check?principal=user:alice&permission=org:manage-users&resource=org:acme', {
-      token: null,
-    });
+    const r = await http(
+      server.url,
+      'GET',
+      '/v1/check?principal=user:alice&permission=org:manage-users&resource=org:acme',
+      {
+        token: null,
+      },
+    );
     expect(r.status).toBe(401);
   });
 });
 
 describe('validation → 400 VALIDATION_FAILED, nothing appended', () => {
-  const cases: [string, { rawBody?: string; body?: unknown; actor?: string; headers?: Record<string, string> }, string][] = [
+  const cases: [
+    string,
+    { rawBody?: string; body?: unknown; actor?: string; headers?: Record<string, string> },
+    string,
+  ][] = [
     ['malformed JSON', { rawBody: '{"orgId": "acme", ', actor: 'user:alice' }, 'body'],
-    ['unknown field', { body: { orgId: 'acme', userId: 'bob', colour: 'red' }, actor: 'user:alice' }, 'colour'],
+    [
+      'unknown field',
+      { body: { orgId: 'acme', userId: 'bob', colour: 'red' }, actor: 'user:alice' },
+      'colour',
+    ],
     ['wrong type', { body: { orgId: 'acme', userId: 42 }, actor: 'user:alice' }, 'userId'],
     ['bad id', { body: { orgId: 'acme', userId: 'b o b' }, actor: 'user:alice' }, 'userId'],
     ['bad enum', { body: { orgId: 'acme', userId: 'bob', role: 'owner' }, actor: 'user:alice' }, 'role'],
@@ -102,13 +115,21 @@ describe('validation → 400 VALIDATION_FAILED, nothing appended', () => {
   });
 
   it('an unknown permission in a check → 400', async () => {
-    const r = await http(server.url, 'GET', '/v1/check?principal=user:alice&permission=org:fly&resource=org:acme');
+    const r = await http(
+      server.url,
+      'GET',
+      '/v1/check?principal=user:alice&permission=org:fly&resource=org:acme',
+    );
     expect(r.status).toBe(400);
     expect((r.body.errors as { field: string }[]).map((e) => e.field)).toContain('permission');
   });
 
   it('a bad consistency token → 400', async () => {
-    const r = await http(server.url, 'GET', '/v1/check?principal=user:alice&permission=org:manage-users&resource=org:acme&consistency=soon');
+    const r = await http(
+      server.url,
+      'GET',
+      '/v1/check?principal=user:alice&permission=org:manage-users&resource=org:acme&consistency=soon',
+    );
     expect(r.status).toBe(400);
   });
 });
@@ -230,9 +251,17 @@ describe('positions as consistency tokens', () => {
       body: { orgId: 'acme', userId: 'tt', role: 'member' },
     });
     expect(change.status).toBe(200);
-    const past = await http(server.url, 'GET', `/v1/check?principal=user:tt&permission=org:manage-users&resource=org:acme&consistency=at:${added}`);
+    const past = await http(
+      server.url,
+      'GET',
+      `/v1/check?principal=user:tt&permission=org:manage-users&resource=org:acme&consistency=at:${added}`,
+    );
     expect(past.body).toMatchObject({ allowed: true, position: added });
-    const now = await http(server.url, 'GET', '/v1/check?principal=user:tt&permission=org:manage-users&resource=org:acme');
+    const now = await http(
+      server.url,
+      'GET',
+      '/v1/check?principal=user:tt&permission=org:manage-users&resource=org:acme',
+    );
     expect(now.body.allowed).toBe(false);
   });
 });

@@ -5,11 +5,16 @@
  * Returns the list of mismatches (empty = match) so failures say exactly where.
  */
 export function match(expected: unknown, actual: unknown, path = '$'): string[] {
-  if (expected === null) return actual === null || actual === undefined ? [] : [`${path}: expected null/missing, got ${JSON.stringify(actual)}`];
+  if (expected === null)
+    return actual === null || actual === undefined
+      ? []
+      : [`${path}: expected null/missing, got ${JSON.stringify(actual)}`];
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${path}: expected an array, got ${JSON.stringify(actual)}`];
     if (expected.length !== actual.length) {
-      return [`${path}: expected ${expected.length} elements, got ${actual.length}: ${JSON.stringify(actual)}`];
+      return [
+        `${path}: expected ${expected.length} elements, got ${actual.length}: ${JSON.stringify(actual)}`,
+      ];
     }
     return expected.flatMap((e, i) => match(e, actual[i], `${path}[${i}]`));
   }
@@ -33,5 +38,7 @@ export function match(expected: unknown, actual: unknown, path = '$'): string[] 
       return match(exp[k], act[k], `${path}.${k}`);
     });
   }
-  return Object.is(expected, actual) ? [] : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+  return Object.is(expected, actual)
+    ? []
+    : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
 }

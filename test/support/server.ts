@@ -52,7 +52,13 @@ export async function http(
   base: string,
   method: 'GET' | 'POST',
   path: string,
-  options: { body?: unknown; rawBody?: string; actor?: string; token?: string | null; headers?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    actor?: string;
+    token?: string | null;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token !== null) headers.authorization = `Bearer ${options.token ?? SYSTEM_TOKEN}`;
@@ -63,7 +69,7 @@ export async function http(
   if (payload !== undefined) headers['content-type'] ??= 'application/json';
   const res = await fetch(base + path, { method, headers, body: payload });
   const text = await res.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {
