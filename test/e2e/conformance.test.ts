@@ -60,6 +60,15 @@ async function runStep(server: TestServer, step: Step, where: string): Promise<v
   } else {
     throw new Error(`${where}: step has neither command, check nor query`);
   }
+  if (step.expect && typeof step.expect.status === 'number') {
+    // Extension used by our own scenarios (test/e2e/scenarios): a query expected to fail.
+    if (res.status !== step.expect.status) {
+      throw new Error(
+        `${where} ${step.query ?? ''}: expected status ${String(step.expect.status)}, got ${res.status}`,
+      );
+    }
+    return;
+  }
   if (res.status !== 200)
     throw new Error(
       `${where} ${step.query ?? JSON.stringify(step.check)}: status ${res.status} ${JSON.stringify(res.body)}`,
@@ -73,33 +82,45 @@ async function runStep(server: TestServer, step: Step, where: string): Promise<v
   }
 }
 
-const files = existsSync(SCENARIOS)
-  ? readdirSync(SCENARIOS)
-      .filter((f) => /\.json$/.test(f))
-      .sort()
-  : [];
+const OWN_SCENARIOS = resolve(__dirname, 'scenarios');
+const list = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.json$/.test(f))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
+const files = list(SCENARIOS);
+const ownFiles = list(OWN_SCENARIOS);
+
+async function runScenario(file: string): Promise<void> {
+  const scenario = load(file);
+  const server = await startTestServer('memory');
+  try {
+    const steps: [Step, string][] = [];
+    if (scenario.fixture) {
+      const fixture = load(join(SCENARIOS, 'fixtures', `${scenario.fixture}.json`));
+      fixture.steps.forEach((s, i) => steps.push([s, `fixture ${scenario.fixture} step ${i + 1}`]));
+    }
+    scenario.steps.forEach((s, i) => steps.push([s, `step ${i + 1}`]));
+    for (const [step, where] of steps) await runStep(server, step, where);
+  } finally {
+    await server.close();
+  }
+}
+
+const title = (file: string): string => {
+  const s = load(file);
+  return `${s.name} [${(s.rules ?? []).join(', ')}]`;
+};
 
 describe('conformance scenarios (../shared/spec/scenarios)', () => {
   it('finds the scenario directory', () => {
     expect(files.length).toBeGreaterThan(0);
   });
+  it.each(files.map((f) => [title(f), f]))('%s', async (_title, file) => runScenario(file));
+});
 
-  describe.each(files)('%s', (file) => {
-    const scenario = load(join(SCENARIOS, file));
-    const title = `${scenario.name} [${(scenario.rules ?? []).join(', ')}]`;
-    it(title, async () => {
-      const server = await startTestServer('memory');
-      try {
-        const steps: [Step, string][] = [];
-        if (scenario.fixture) {
-          const fixture = load(join(SCENARIOS, 'fixtures', `${scenario.fixture}.json`));
-          fixture.steps.forEach((s, i) => steps.push([s, `fixture ${scenario.fixture} step ${i + 1}`]));
-        }
-        scenario.steps.forEach((s, i) => steps.push([s, `step ${i + 1}`]));
-        for (const [step, where] of steps) await runStep(server, step, where);
-      } finally {
-        await server.close();
-      }
-    });
-  });
+describe('our own scenarios in the same format (test/e2e/scenarios)', () => {
+  it.each(ownFiles.map((f) => [title(f), f]))('%s', async (_title, file) => runScenario(file));
 });
