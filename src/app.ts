@@ -16,6 +16,7 @@ import { ReadSide } from './application/read-side';
 import { AuthGuard } from './http/auth';
 import { CommandsController } from './http/commands.controller';
 import { QueriesController } from './http/queries.controller';
+import { DebugController } from './http/debug.controller';
 import { HealthController } from './http/health.controller';
 import { ProblemFilter } from './http/problem';
 import { installJsonParser } from './http/json-body';
@@ -58,7 +59,7 @@ class AppModule {
     return {
       module: AppModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [CommandsController, QueriesController, HealthController],
+      controllers: [CommandsController, QueriesController, DebugController, HealthController],
       providers: [
         { provide: APP_CONFIG, useValue: deps.config },
         { provide: EVENT_STORE_TOKEN, useValue: deps.store },

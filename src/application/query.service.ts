@@ -26,6 +26,11 @@ export class Queries {
     return this.rm.position ?? '0';
   }
 
+  /** The read model these answers come from (explain, history and lookups read it directly). */
+  get readModel(): ReadModel {
+    return this.rm;
+  }
+
   private orgFor(kind: string, id: string): OrgState | undefined {
     const orgId = this.rm.orgOf(kind, id);
     return orgId === undefined ? undefined : this.rm.org(orgId);

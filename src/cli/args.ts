@@ -50,7 +50,11 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
  * unknown option, a repeated option, a missing value, a value given to a boolean flag, a stray
  * positional argument, or a missing required option (unless `--help` was given).
  */
-export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[], usage: string): ParsedOptions {
+export function parseOptions(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  usage: string,
+): ParsedOptions {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const strings = new Map<string, string>();
   const flags = new Set<string>();
@@ -110,14 +114,21 @@ export function formatOptions(specs: readonly OptionSpec[]): string {
 /** Splits a comma-separated list (`--add a,b`), dropping empty items and duplicates, keeping order. */
 export function commaList(value: string | undefined): string[] {
   if (value === undefined) return [];
-  return [...new Set(value.split(',').map((s) => s.trim()).filter((s) => s.length > 0))];
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    ),
+  ];
 }
 
 /** A positive integer option (`--max-diffs 20`). */
-export function positiveInt(name: string, value: string | undefined, fallback: number, usage: string): number {
+export function positiveInt(name: string, value: string | undefined, fallback: number, hint: string): number {
   if (value === undefined) return fallback;
   if (!/^[1-9][0-9]{0,8}$/.test(value)) {
-    throw new UsageError(`option --${name} must be a positive integer, got ${JSON.stringify(value)}`, usage);
+    throw new UsageError(`option --${name} must be a positive integer, got ${JSON.stringify(value)}`, hint);
   }
   return Number(value);
 }

@@ -11,11 +11,11 @@ export const EXIT = {
   internal: 70,
 } as const;
 
-/** Bad command line: unknown flag, missing or malformed value. Exit code 2, with the usage text. */
+/** Bad command line: unknown flag, missing or malformed value. Exit code 2. */
 export class UsageError extends Error {
   constructor(
     message: string,
-    /** Usage text of the command that was being parsed, printed after the message. */
+    /** Printed after the message: the command's usage (parse errors) or a pointer to `--help`. */
     readonly usage?: string,
   ) {
     super(message);

@@ -20,6 +20,8 @@ export interface ProgressOptions {
   /** Fraction done for a position, when the store's positions allow an estimate (EventStoreDB). */
   fraction?: (position: string) => number | null;
   label?: string;
+  /** What is counted (default `events`). */
+  unit?: string;
   lineIntervalMs?: number;
   now?: () => number;
 }
@@ -80,7 +82,8 @@ export class Progress {
     const count = this.options.total !== null ? `${this.done}/${this.options.total}` : `${this.done}`;
     const pct = fraction === null ? '' : ` ${(fraction * 100).toFixed(1)}%`;
     const label = this.options.label ?? 'replay';
-    const text = `${label}: ${count} events${pct}, ${rate} events/s`;
+    const unit = this.options.unit ?? 'events';
+    const text = `${label}: ${count} ${unit}${pct}, ${rate} ${unit}/s`;
     if (this.options.mode === 'lines') {
       this.sink.write(`${text}\n`);
       return;
@@ -93,7 +96,8 @@ export class Progress {
   }
 
   private fraction(): number | null {
-    if (this.options.total !== null && this.options.total > 0) return Math.min(1, this.done / this.options.total);
+    if (this.options.total !== null && this.options.total > 0)
+      return Math.min(1, this.done / this.options.total);
     if (this.lastPosition !== null && this.options.fraction) return this.options.fraction(this.lastPosition);
     return null;
   }

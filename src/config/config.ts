@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface ClientToken {
   name: string;
@@ -20,6 +20,12 @@ export interface AppConfig {
   commandRetries: number;
   consistencyTimeoutMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** SNAPSHOT_EVERY: snapshot the read models each time the event count reaches a multiple; 0 = off. */
+  snapshotEvery: number;
+  /** SNAPSHOT_KEEP: snapshots retained, spread over the history (time travel starts from them). */
+  snapshotKeep: number;
+  /** SNAPSHOT_DIR: where snapshot files live (default DATA_DIR/snapshots; unused by the memory store). */
+  snapshotDir: string;
 }
 
 export class ConfigError extends Error {
@@ -111,5 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     commandRetries: int(env, 'COMMAND_RETRIES', 5, 0, 100),
     consistencyTimeoutMs: int(env, 'CONSISTENCY_TIMEOUT_MS', 5000, 1, 600000),
     logLevel,
+    snapshotEvery: int(env, 'SNAPSHOT_EVERY', 50_000, 0, 100_000_000),
+    snapshotKeep: int(env, 'SNAPSHOT_KEEP', 10, 1, 1000),
+    snapshotDir: resolve(env.SNAPSHOT_DIR || join(env.DATA_DIR ?? './data', 'snapshots')),
   };
 }

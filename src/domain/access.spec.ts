@@ -1335,3 +1335,125 @@ describe('scenario answers at the fact level', () => {
     expect(allowed(s, 'user:carol', 'project:change-visibility', 'project:P_x')).toBe(false);
   });
 });
+
+// =============================================================================================
+// Rules named by no other test (docs/rules.md)
+// =============================================================================================
+
+describe('R13 the four visibility scopes', () => {
+  it('R13 from most public to most private: an org user outside the team contributes, views, then sees nothing', () => {
+    const s = stateOf(
+      fixtureF(),
+      ...ev.project('P_open', 'ml', 'open', 'bob'),
+      ...ev.project('P_pub', 'ml', 'public', 'bob'),
+    );
+    // erin is in the org but not in team ml; dave is in ml (view-only) but not invited to P_res.
+    const order = ['P_open', 'P_pub', 'P_team', 'P_res'];
+    expect(order.map((p) => projectAccess(s, 'user:erin', p).access)).toEqual([
+      'external-contributor',
+      'external-viewer',
+      'none',
+      'none',
+    ]);
+    expect(order.map((p) => allowed(s, 'user:erin', 'run:read', `project:${p}`))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(order.map((p) => projectAccess(s, 'user:dave', p).access)).toEqual([
+      'role',
+      'role',
+      'role',
+      'none',
+    ]);
+  });
+});
+
+describe('registry roles: assigned next to effective, decided per registry', () => {
+  it('R42 the answer gives the assigned role next to the inherited effective role and where each part comes from', () => {
+    // carol is a member of team ml, which owns R_ml; her own grant there is viewer (R45).
+    const s = stateOf(fixtureRF(), ev.grant('R_ml', 'user:carol', 'viewer'));
+    const a = registryAccess(s, 'user:carol', 'R_ml');
+    expect(a).toMatchObject({ role: 'member', assignedRole: 'viewer', owner: false });
+    expect(a.contributions).toEqual(
+      expect.arrayContaining([
+        { role: 'viewer', source: 'direct' },
+        { role: 'member', source: 'owningTeam' },
+      ]),
+    );
+    // Without a grant there is no assigned role, only the inherited one.
+    const dave = registryAccess(s, 'user:dave', 'R_ml');
+    expect(dave.role).toBe('viewer');
+    expect(dave.assignedRole).toBeUndefined();
+  });
+
+  it('R48 one user holds different roles in different registries, and each registry decides for itself', () => {
+    const s = registryWorld(ev.grant('R_org', 'user:frank', 'admin'));
+    expect(registryAccess(s, 'user:frank', 'R_x').role).toBe('restricted-viewer');
+    expect(registryAccess(s, 'user:frank', 'R_org').role).toBe('admin');
+    expect(allowed(s, 'user:frank', 'registry:artifact.download', 'registry:R_x')).toBe(false);
+    expect(allowed(s, 'user:frank', 'registry:artifact.download', 'registry:R_org')).toBe(true);
+    expect(allowed(s, 'user:frank', 'registry:members.manage', 'registry:R_org')).toBe(true);
+  });
+});
+
+describe('org and team administration', () => {
+  it('R52 org members and legacy org viewers neither invite nor manage users; viewers are read-only in their teams', () => {
+    const s = stateOf(fixtureF(), ev.member('ml', 'vic', 'viewer'));
+    for (const permission of ['org:manage-users', 'org:manage-roles', 'org:create-team']) {
+      expect([permission, allowed(s, 'user:alice', permission, 'org:O')]).toEqual([permission, true]);
+      expect([permission, allowed(s, 'user:bob', permission, 'org:O')]).toEqual([permission, false]);
+      expect([permission, allowed(s, 'user:vic', permission, 'org:O')]).toEqual([permission, false]);
+    }
+    expect(allowed(s, 'user:vic', 'project:read', 'project:P_team')).toBe(true);
+    expect(allowed(s, 'user:vic', 'run:create', 'project:P_team')).toBe(false);
+    expect(allowed(s, 'user:vic', 'report:create', 'project:P_team')).toBe(false);
+  });
+
+  it('R76 a team admin who is only an org member governs that team, not the org nor other teams', () => {
+    const s = stateOf(fixtureF());
+    expect(allowed(s, 'user:erin', 'team:manage-members', 'team:cv')).toBe(true);
+    expect(allowed(s, 'user:erin', 'team:manage-settings', 'team:cv')).toBe(true);
+    expect(allowed(s, 'user:erin', 'team:manage-members', 'team:ml')).toBe(false);
+    expect(allowed(s, 'user:erin', 'org:manage-users', 'org:O')).toBe(false);
+    expect(allowed(s, 'user:erin', 'org:create-team', 'org:O')).toBe(false);
+  });
+
+  it('R91 only team admins add or remove members and manage settings; members and viewers do not', () => {
+    const s = stateOf(fixtureF());
+    for (const permission of ['team:manage-members', 'team:manage-settings']) {
+      expect(check(s, 'user:alice', permission, 'team:ml')).toMatchObject({ allowed: true, role: 'admin' });
+      expect(check(s, 'user:bob', permission, 'team:ml')).toMatchObject({ allowed: false, role: 'member' });
+      expect(check(s, 'user:dave', permission, 'team:ml')).toMatchObject({ allowed: false, role: 'viewer' });
+    }
+  });
+});
+
+describe('R86 org admins review every team', () => {
+  it('R86 an org admin outside a team can read it even while org policy locks its settings; a non-member cannot', () => {
+    const s = stateOf(fixtureF(), ev.user('ada', 'admin'), ev.policy('futureProjectPrivacy'));
+    expect(s.teams.get('cv')?.members.has('ada')).toBe(false);
+    expect(allowed(s, 'user:ada', 'team:read', 'team:cv')).toBe(true);
+    expect(allowed(s, 'user:ada', 'team:manage-settings', 'team:cv')).toBe(true);
+    expect(allowed(s, 'user:bob', 'team:read', 'team:cv')).toBe(false);
+  });
+});
+
+describe('R108 restricted projects and team members', () => {
+  it('R108 A10 team members get no implicit access to a restricted project; a team admin joins explicitly', () => {
+    const s = stateOf(fixtureF(), ev.user('tom'), ev.member('ml', 'tom', 'admin'));
+    // dave (view-only) and the admin tom are in team ml but not restricted members of P_res.
+    expect(projectAccess(s, 'user:dave', 'P_res').access).toBe('none');
+    expect(projectAccess(s, 'user:tom', 'P_res').access).toBe('manage-only');
+    expect(allowed(s, 'user:tom', 'run:read', 'project:P_res')).toBe(false);
+    const joined = stateOf(
+      fixtureF(),
+      ev.user('tom'),
+      ev.member('ml', 'tom', 'admin'),
+      ev.join('P_res', 'user:tom'),
+    );
+    expect(projectAccess(joined, 'user:tom', 'P_res')).toMatchObject({ access: 'role', role: 'admin' });
+    expect(allowed(joined, 'user:tom', 'run:read', 'project:P_res')).toBe(true);
+  });
+});

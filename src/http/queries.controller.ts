@@ -26,6 +26,7 @@ import {
 import { type FieldError, ValidationFailedError } from './problem';
 import { APP_CONFIG, AUDIT_INDEX, PROJECTION } from './tokens';
 import { MALFORMED_JSON } from './json-body';
+import { notFound } from '../domain/errors';
 
 const PERMISSIONS = new Set<string>([
   ...PROJECT_PERMISSIONS,
@@ -252,12 +253,32 @@ export class QueriesController {
     const order = str(params, 'order', /^(asc|desc)$/, errors, 'asc or desc', false);
     if (order) f.order = order as 'asc' | 'desc';
     const c = consistencyOf(params, errors);
+    // Positions of another store kind are malformed here (400), not a server error.
+    if (f.after !== undefined && !this.audit.isPosition(f.after)) {
+      errors.push({ field: 'after', message: 'must be a position of this event store' });
+    }
+    if (c.kind !== 'latest' && !this.audit.isPosition(c.position)) {
+      errors.push({ field: 'consistency', message: 'must name a position of this event store' });
+    }
     fail(errors);
-    if (c.kind !== 'latest') await this.projection.waitFor(c.position, this.config.consistencyTimeoutMs);
-    // Normalise RFC 3339 bounds to the stored ISO form so string comparison orders correctly.
-    if (f.from) f.from = new Date(f.from).toISOString();
-    if (f.to) f.to = new Date(f.to).toISOString();
+    // 503 until the events before a start-up snapshot are back in the index: never a partial log.
+    this.audit.assertComplete();
+    if (c.kind !== 'latest') {
+      const live = this.projection.readModel;
+      if (c.kind === 'atLeast' || !live.includes(c.position)) {
+        await this.projection.waitFor(c.position, this.config.consistencyTimeoutMs);
+      }
+    }
+    if (c.kind === 'at') {
+      // As for every `at:` query (read-side.ts): the position of an event, or 404.
+      if (!this.audit.hasPosition(c.position)) {
+        throw notFound(`position ${c.position} is not the position of an event in this store`);
+      }
+      f.until = c.position;
+    }
     const page = this.audit.query(f);
-    return { ...page, position: this.projection.readModel.position ?? '0' };
+    const position =
+      c.kind === 'at' ? c.position : (this.audit.lastPosition ?? this.projection.readModel.position ?? '0');
+    return { ...page, position };
   }
 }

@@ -37,6 +37,8 @@ export class ProjectionRunner {
   private caughtUp = false;
   private failed: Error | null = null;
   private readonly listeners: ((e: StoredEvent) => void)[] = [];
+  /** Set while {@link exclusive} work runs (or waits to run); events wait for it. */
+  private gate: Promise<void> | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -80,7 +82,33 @@ export class ProjectionRunner {
     });
   }
 
-  private handle(e: StoredEvent): void {
+  /**
+   * Runs `work` while no event is applied: the read model stays exactly at one position until the
+   * returned promise settles, though `work` may yield to the event loop (queries, which only read, go
+   * on meanwhile). Used to encode snapshots in slices. The pause starts synchronously, so calling this
+   * from an onApplied listener freezes the read model at that event.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const prior = this.gate;
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const gate = prior ? prior.then(() => mine) : mine;
+    this.gate = gate;
+    const run = async (): Promise<T> => {
+      if (prior) await prior;
+      try {
+        return await work();
+      } finally {
+        release();
+        if (this.gate === gate) this.gate = null;
+      }
+    };
+    return run();
+  }
+
+  private handle(e: StoredEvent): void | Promise<void> {
+    // The subscription awaits the promise, so events keep their order across a pause.
+    if (this.gate) return this.gate.then(() => this.handle(e));
     this.readModel.apply(e);
     for (const l of this.listeners) {
       try {

@@ -2,6 +2,7 @@ import type { StoredEvent } from '../event-store/port';
 import type { EventType } from '../domain/events';
 import { evolve, isKnownEventType } from '../domain/evolve';
 import { emptyOrgState, type OrgState } from '../domain/model';
+import { ProvenanceIndex } from './provenance';
 
 /** What a repeated command with the same Idempotency-Key gets back. */
 export interface IdempotentResult {
@@ -35,7 +36,13 @@ export class ReadModel {
   /** `<kind>:<id>` → orgId. Deleted ids stay: ids are never reused. */
   readonly index = new Map<string, string>();
   readonly idempotency = new Map<string, IdempotentResult>();
+  /** Which events established each fact an access decision reads (explain, provenance.ts). */
+  readonly provenance = new ProvenanceIndex();
   position: string | null = null;
+  /** Position of the event applied before `position`, and the id of the last event: a snapshot records
+   * both so a loader can read that event back and check the store still holds it (snapshot.ts). */
+  previousPosition: string | null = null;
+  lastEventId: string | null = null;
   eventCount = 0;
 
   constructor(
@@ -53,13 +60,23 @@ export class ReadModel {
     return this.index.get(`${kind}:${id}`);
   }
 
+  /**
+   * Restores the optional parts a snapshot carried (snapshot.ts), each as its `toJSON()`. Parts this
+   * version does not know are ignored; a part the snapshot lacks keeps its empty initial value.
+   */
+  restoreParts(parts: Record<string, unknown>): void {
+    if (parts.provenance !== undefined) this.provenance.restore(parts.provenance);
+  }
+
   /** True when this read model includes `position`. */
   includes(position: string): boolean {
     return this.position !== null && this.comparePositions(this.position, position) >= 0;
   }
 
   apply(e: StoredEvent): void {
+    this.previousPosition = this.position;
     this.position = e.position;
+    this.lastEventId = e.eventId;
     this.eventCount += 1;
     if (!e.stream.startsWith('org-')) {
       this.onSkipped(e, 'stream is not an organization stream');
@@ -77,6 +94,7 @@ export class ReadModel {
       this.onSkipped(e, `unknown event type ${e.type}`);
       return;
     }
+    this.provenance.apply(e, state); // before evolve: it reads what the event is about to remove
     try {
       evolve(state, e.type, e.data);
     } catch (err) {

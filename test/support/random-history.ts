@@ -338,7 +338,10 @@ export class RandomHistory {
       case 'RemoveUserFromOrganization':
       case 'DeactivateUser':
       case 'ReactivateUser': {
-        const userId = this.pick([...s.users.keys()]);
+        // Reactivation mostly targets someone who is deactivated (else it is a no-op).
+        const deactivated = [...s.users.values()].filter((u) => u.status !== 'active').map((u) => u.userId);
+        const preferred = name === 'ReactivateUser' && this.chance(0.7) ? this.pick(deactivated) : undefined;
+        const userId = preferred ?? this.pick([...s.users.keys()]);
         if (!userId) return undefined;
         return { name, actor: this.actor(s), body: { orgId, userId } };
       }
@@ -714,13 +717,14 @@ export class RandomHistory {
     const body: Record<string, unknown> = { registryId: r.registryId, member };
     // A missing role takes the §3.6 default (R39); service accounts now and then get a refused one (R40).
     if (this.chance(0.7)) body.role = this.pick(REGISTRY_ROLES) ?? 'member';
-    const actor = careful
-      ? (this.pick(this.activeUsers(s, 'admin')) ?? 'system')
-      : this.registryActor(s, r.registryId);
-    return {
-      name: 'AddRegistryMember',
-      actor: careful && actor !== 'system' ? `user:${actor}` : actor,
-      body,
-    };
+    let actor: string;
+    if (careful) {
+      // Set-up grants come from an org admin, who is an effective registry admin everywhere (A20).
+      const admin = this.pick(this.activeUsers(s, 'admin'));
+      actor = admin ? `user:${admin}` : 'system';
+    } else {
+      actor = this.registryActor(s, r.registryId);
+    }
+    return { name: 'AddRegistryMember', actor, body };
   }
 }

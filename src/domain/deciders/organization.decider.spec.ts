@@ -883,3 +883,61 @@ describe('DeleteCustomRole', () => {
       .thenRejects('forbidden');
   });
 });
+
+describe('R10 custom roles in every deployment', () => {
+  it('R10 custom roles can be created in every deployment type when the feature is on (C4 default)', () => {
+    for (const type of ['multi-tenant', 'dedicated', 'self-managed'] as const) {
+      given(fixtureF({ type }))
+        .when(
+          'CreateCustomRole',
+          { orgId: 'O', roleId: 'Ops', name: 'Ops', base: 'viewer', permissions: ['run:stop'] },
+          ADMIN,
+        )
+        .then([
+          { type: 'CustomRoleCreated', data: { roleId: 'Ops', base: 'viewer', permissions: ['run:stop'] } },
+        ]);
+    }
+  });
+});
+
+describe('R75 the custom-roles licence', () => {
+  it('R75 A1 without the licence a dedicated or self-managed org neither creates nor assigns custom roles', () => {
+    for (const type of ['dedicated', 'self-managed'] as const) {
+      given(fixtureF({ type, customRoles: false }))
+        .when(
+          'CreateCustomRole',
+          { orgId: 'O', roleId: 'Ops', name: 'Ops', base: 'member', permissions: [] },
+          ADMIN,
+        )
+        .thenRejects('rule', 'A1');
+      // A role defined while the licence was on can no longer be handed out.
+      given([...fixtureF({ type, customRoles: false }), f.customRole('Ops', 'member')])
+        .when('AssignTeamRole', { teamId: 'ml', userId: 'bob', role: 'custom:Ops' }, ADMIN)
+        .thenRejects('rule', 'A1');
+    }
+    // With the licence the same assignment goes through.
+    const [first] = given([...fixtureF({ type: 'self-managed' }), f.customRole('Ops', 'member')])
+      .when('AssignTeamRole', { teamId: 'ml', userId: 'bob', role: 'custom:Ops' }, ADMIN)
+      .events();
+    expect(first).toMatchObject({ type: 'TeamRoleChanged', data: { to: 'custom:Ops' } });
+  });
+});
+
+describe('C10 which rule a refusal cites', () => {
+  it('C10 a non-admin’s SetOrganizationPolicy cites the command’s key rule R85, not the check’s own R51', () => {
+    expect(check(given(fixtureF()).state, 'user:bob', 'org:manage-users', 'org:O').rule).toBe('R51');
+    given(fixtureF())
+      .when('SetOrganizationPolicy', { orgId: 'O', policy: 'invitationControl', enforced: true }, 'user:bob')
+      .thenRejects('forbidden', 'R85');
+  });
+
+  it('C10 a non-admin’s DeactivateUser cites A39 (api.md key rule) and CreateTeam cites R53', () => {
+    given(fixtureF())
+      .when('DeactivateUser', { orgId: 'O', userId: 'carol' }, 'user:bob')
+      .thenRejects('forbidden', 'A39');
+    expect(check(given(fixtureF()).state, 'user:bob', 'org:create-team', 'org:O').allowed).toBe(false);
+    given(fixtureF())
+      .when('CreateTeam', { orgId: 'O', teamId: 'nlp', name: 'NLP' }, 'user:bob')
+      .thenRejects('forbidden', 'R53');
+  });
+});

@@ -797,3 +797,71 @@ describe('DeleteProject', () => {
       .thenRejects('not_found');
   });
 });
+
+describe('R20 members of a project switched to restricted', () => {
+  it('R20 after Team → Restricted without invitees, users are added afterwards with AddToRestrictedProject', () => {
+    const events = world();
+    const switched = given(events).when(
+      'ChangeProjectVisibility',
+      { projectId: 'P_team', visibility: 'restricted' },
+      'user:alice',
+    );
+    const afterSwitch = [...events, ...(switched.events() as GivenEvent[])];
+    const s1 = stateAfter(afterSwitch);
+    expect([...(s1.projects.get('P_team')?.restrictedMembers ?? [])]).toEqual(['user:bob']);
+    expect(projectAccess(s1, 'user:carol', 'P_team').access).toBe('none');
+
+    const added = given(afterSwitch).when(
+      'AddToRestrictedProject',
+      { projectId: 'P_team', principal: 'user:carol' },
+      'user:alice',
+    );
+    added.then([
+      { type: 'RestrictedProjectMemberAdded', data: { projectId: 'P_team', principal: 'user:carol' } },
+    ]);
+    expect(projectAccess(added.replayed(), 'user:carol', 'P_team')).toMatchObject({
+      access: 'role',
+      role: 'member',
+    });
+  });
+});
+
+describe('R109 restricted members change later', () => {
+  it('R109 the owner removes a restricted member and adds them back later; access follows', () => {
+    const events = world();
+    const removed = given(events).when(
+      'RemoveFromRestrictedProject',
+      { projectId: 'P_res', principal: 'user:carol' },
+      'user:bob',
+    );
+    removed.then([{ type: 'RestrictedProjectMemberRemoved', data: { principal: 'user:carol' } }]);
+    const afterRemoval = [...events, ...(removed.events() as GivenEvent[])];
+    expect(check(stateAfter(afterRemoval), 'user:carol', 'run:read', 'project:P_res').allowed).toBe(false);
+
+    const readded = given(afterRemoval).when(
+      'AddToRestrictedProject',
+      { projectId: 'P_res', principal: 'user:carol' },
+      'user:bob',
+    );
+    readded.then([{ type: 'RestrictedProjectMemberAdded', data: { principal: 'user:carol' } }]);
+    expect(check(readded.replayed(), 'user:carol', 'run:read', 'project:P_res').allowed).toBe(true);
+  });
+});
+
+describe('R111 project-level roles in every deployment', () => {
+  it('R111 C4 project-level roles are on in every deployment type (no preview flag to turn them off in v1)', () => {
+    for (const type of ['multi-tenant', 'dedicated', 'self-managed'] as const) {
+      const events = [...fixtureF({ type })];
+      const w = given(events).when(
+        'ChangeProjectRole',
+        { projectId: 'P_team', userId: 'carol', role: 'admin' },
+        'user:alice',
+      );
+      w.then([{ type: 'ProjectRoleChanged', data: { userId: 'carol', to: 'admin', isOverride: true } }]);
+      expect(projectAccess(w.replayed(), 'user:carol', 'P_team')).toMatchObject({
+        role: 'admin',
+        override: true,
+      });
+    }
+  });
+});

@@ -441,3 +441,43 @@ describe('SetRegistryOwningTeam', () => {
     given(w()).when('SetRegistryOwningTeam', { registryId: 'R_ml', teamId: 'ml' }, 'user:alice').then([]);
   });
 });
+
+describe('R126 who sets a custom registry’s visibility', () => {
+  it('R126 the visibility is chosen at creation and changed later by a registry admin or an admin of the owning team', () => {
+    given(w())
+      .when(
+        'CreateRegistry',
+        { orgId: 'O', registryId: 'R1', name: 'R1', visibility: 'restricted' },
+        'user:carol',
+      )
+      .then([
+        { type: 'RegistryCreated', data: { registryId: 'R1', visibility: 'restricted' } },
+        { type: 'RegistryMemberAdded' },
+        { type: 'RegistryOwnerChanged' },
+      ]);
+    // tina administers team ml, which owns R_ml: effective registry admin (A19, A25) without a grant.
+    const events = w(f.user('tina'), f.member('ml', 'tina', 'admin'));
+    given(events)
+      .when('ChangeRegistryVisibility', { registryId: 'R_ml', visibility: 'organization' }, 'user:tina')
+      .then([{ type: 'RegistryVisibilityChanged', data: { from: 'restricted', to: 'organization' } }]);
+    // An admin of a team that does not own the registry is no registry admin.
+    given(events)
+      .when('ChangeRegistryVisibility', { registryId: 'R_ml', visibility: 'organization' }, 'user:erin')
+      .thenRejects('forbidden');
+  });
+});
+
+describe('R127 restricted → organization by deployment', () => {
+  it('R127 A24 C4 by default every deployment and server version lets a custom registry go back to organization', () => {
+    for (const profile of [
+      { type: 'dedicated', serverVersion: '0.74.2' },
+      { type: 'dedicated', serverVersion: '0.75.0' },
+      { type: 'self-managed', serverVersion: '0.80.1' },
+      { type: 'multi-tenant' },
+    ] as const) {
+      given(world(profile))
+        .when('ChangeRegistryVisibility', { registryId: 'R_ml', visibility: 'organization' }, 'user:bob')
+        .then([{ type: 'RegistryVisibilityChanged', data: { from: 'restricted', to: 'organization' } }]);
+    }
+  });
+});

@@ -413,3 +413,17 @@ describe('DeleteReport', () => {
     given(world()).when('DeleteReport', { reportId: 'nope' }, 'user:alice').thenRejects('not_found');
   });
 });
+
+describe('R115 moving is not copying', () => {
+  it('R115 MoveRun moves the run itself: one RunMoved, the same id and creator, gone from the source project', () => {
+    const events = world();
+    const w = given(events).when('MoveRun', { runId: 'r_bob', toProjectId: 'P_res' }, 'user:bob');
+    w.then([{ type: 'RunMoved', data: { runId: 'r_bob', from: 'P_team', to: 'P_res' } }]);
+    const before = stateAfter(events);
+    const s = w.replayed();
+    expect(s.runs.size).toBe(before.runs.size);
+    expect(s.runs.get('r_bob')).toMatchObject({ projectId: 'P_res', creator: 'user:bob' });
+    expect(s.projects.get('P_team')?.runs.has('r_bob')).toBe(false);
+    expect(s.projects.get('P_res')?.runs.has('r_bob')).toBe(true);
+  });
+});

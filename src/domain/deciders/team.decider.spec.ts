@@ -690,3 +690,127 @@ describe('DeleteServiceAccount', () => {
       .thenRejects('not_found');
   });
 });
+
+describe('R1 built-in and custom team roles', () => {
+  it('R1 a team member can hold each built-in role — admin, member, viewer — and a custom role besides', () => {
+    const events = [...fixtureF(), f.customRole('Ops', 'viewer', ['run:stop'])];
+    for (const [from, to] of [
+      ['member', 'admin'],
+      ['member', 'viewer'],
+      ['member', 'custom:Ops'],
+    ] as const) {
+      // Then the tracking cascade of bob's projects (A4, C7), which this test does not look at.
+      const [first] = given(events)
+        .when('AssignTeamRole', { teamId: 'ml', userId: 'bob', role: to }, ADMIN)
+        .events();
+      expect(first).toMatchObject({ type: 'TeamRoleChanged', data: { userId: 'bob', from, to } });
+    }
+    // A custom role exists only once an org admin has created it (R1: "in addition" to the built-ins).
+    given(fixtureF())
+      .when('AssignTeamRole', { teamId: 'ml', userId: 'bob', role: 'custom:Ops' }, ADMIN)
+      .thenRejects('not_found');
+  });
+});
+
+describe('R12 the view-only team role in every deployment', () => {
+  it('R12 C4 the view-only role is on in every deployment type (no viewOnlyRole licence gate in v1)', () => {
+    for (const type of ['multi-tenant', 'dedicated', 'self-managed'] as const) {
+      const w = given(fixtureF({ type })).when(
+        'AddTeamMember',
+        { teamId: 'ml', userId: 'frank', role: 'viewer' },
+        ADMIN,
+      );
+      w.then([{ type: 'TeamMemberAdded', data: { teamId: 'ml', userId: 'frank', role: 'viewer' } }]);
+      const s = w.replayed();
+      expect(check(s, 'user:frank', 'project:read', 'project:P_team').allowed).toBe(true);
+      expect(check(s, 'user:frank', 'run:create', 'project:P_team')).toMatchObject({
+        allowed: false,
+        role: 'viewer',
+      });
+    }
+  });
+});
+
+describe('R71 custom roles are defined once per org and assigned per team', () => {
+  it('R71 a custom role created at org level is assigned in any team of the org, as built-in roles are (R72)', () => {
+    const events = [...fixtureF(), f.customRole('Ops', 'viewer', ['run:stop'])];
+    given(events)
+      .when('AddTeamMember', { teamId: 'ml', userId: 'frank', role: 'custom:Ops' }, ADMIN)
+      .then([{ type: 'TeamMemberAdded', data: { teamId: 'ml', role: 'custom:Ops' } }]);
+    // The same org-level definition serves another team, assigned by that team's own admin.
+    const w = given(events).when(
+      'AddTeamMember',
+      { teamId: 'cv', userId: 'frank', role: 'custom:Ops' },
+      'user:erin',
+    );
+    w.then([{ type: 'TeamMemberAdded', data: { teamId: 'cv', role: 'custom:Ops' } }]);
+    // Its permissions are the base plus the added ones (R9) in that team's projects.
+    const s = w.replayed();
+    expect(check(s, 'user:frank', 'run:stop', 'project:P_cv').allowed).toBe(true);
+    expect(check(s, 'user:frank', 'run:create', 'project:P_cv').allowed).toBe(false);
+  });
+});
+
+describe('R116 service accounts in every deployment', () => {
+  it('R116 C4 service accounts of both scopes can be created in every deployment type', () => {
+    for (const type of ['multi-tenant', 'dedicated', 'self-managed'] as const) {
+      given(fixtureF({ type }))
+        .when(
+          'CreateServiceAccount',
+          { orgId: 'O', serviceAccountId: 'bot', scope: 'org', teamId: 'ml' },
+          ADMIN,
+        )
+        .then([
+          { type: 'ServiceAccountCreated', data: { serviceAccountId: 'bot', scope: 'org', teamId: 'ml' } },
+        ]);
+      given(fixtureF({ type }))
+        .when(
+          'CreateServiceAccount',
+          { orgId: 'O', serviceAccountId: 'bot', scope: 'team', teamId: 'cv' },
+          'user:erin',
+        )
+        .then([{ type: 'ServiceAccountCreated', data: { scope: 'team', teamId: 'cv' } }]);
+    }
+  });
+});
+
+describe('R139 service accounts are kept apart from users', () => {
+  it('R139 a new service account joins no user list: not an org user, not a team member, listed with the team SAs', () => {
+    const w = given(fixtureF()).when(
+      'CreateServiceAccount',
+      { orgId: 'O', serviceAccountId: 'bot', scope: 'team', teamId: 'ml' },
+      ADMIN,
+    );
+    w.then([{ type: 'ServiceAccountCreated' }]);
+    const before = given(fixtureF()).state;
+    const s = w.replayed();
+    expect(s.users.size).toBe(before.users.size);
+    expect(s.users.has('bot')).toBe(false);
+    expect(s.teams.get('ml')?.members.has('bot')).toBe(false);
+    expect(s.teams.get('ml')?.members.size).toBe(before.teams.get('ml')?.members.size);
+    expect(s.teams.get('ml')?.serviceAccounts.has('bot')).toBe(true);
+    // Being no user, it cannot be given a team role either (R62).
+    given([...fixtureF(), f.sa('bot', 'team', 'ml')])
+      .when('AddTeamMember', { teamId: 'ml', userId: 'bot' }, ADMIN)
+      .thenRejects('not_found');
+  });
+});
+
+describe('C8 stored event names', () => {
+  it('C8 a team-role change and a removal are stored under the §4.3 names, cascades included', () => {
+    // carol: member of ml, invited to the restricted P_res; P_team is team-scope (C7 tracking).
+    const changed = given(fixtureF())
+      .when('AssignTeamRole', { teamId: 'ml', userId: 'carol', role: 'admin' }, ADMIN)
+      .events()
+      .map((e) => e.type);
+    expect(changed[0]).toBe('TeamRoleChanged');
+    expect(changed.slice(1)).toEqual(changed.slice(1).map(() => 'ProjectRoleChanged'));
+    expect(changed.length).toBeGreaterThan(1);
+    const removed = given(fixtureF())
+      .when('RemoveTeamMember', { teamId: 'ml', userId: 'carol' }, ADMIN)
+      .events()
+      .map((e) => e.type);
+    expect(removed).toContain('TeamMemberRemoved');
+    expect(removed).toContain('RestrictedProjectMemberRemoved');
+  });
+});

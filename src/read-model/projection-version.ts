@@ -1,0 +1,9 @@
+/**
+ * Version of what the projection computes. A snapshot records the version that wrote it and is only
+ * loaded by the same version: bump this whenever evolve(), the ReadModel (its fields, the id index,
+ * idempotency answers) or anything folded into a snapshot changes meaning or shape, so that start-up
+ * discards old snapshots (logged) and rebuilds them by replay instead of serving stale derived facts.
+ *
+ * History: 1 — first snapshot format (issue 4).
+ */
+export const PROJECTION_VERSION = 1;

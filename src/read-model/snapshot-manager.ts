@@ -1,0 +1,300 @@
+import type { EventStore } from '../event-store/port';
+import { PROJECTION_VERSION } from './projection-version';
+import type { ProjectionRunner } from './projection-runner';
+import type { ReadModel, UnknownEventLog } from './read-model';
+import { decodeSnapshot, encodeSnapshot, type SnapshotEncoding, type SnapshotHeader } from './snapshot';
+import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
+
+export interface SnapshotLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const quiet: SnapshotLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Why a snapshot cannot seed a read model over this store, or null when it can. */
+export async function snapshotMismatch(header: SnapshotHeader, store: EventStore): Promise<string | null> {
+  if (header.projectionVersion !== PROJECTION_VERSION) {
+    return `written by projection version ${header.projectionVersion}, this is version ${PROJECTION_VERSION}`;
+  }
+  if (header.storeKind !== store.kind) return `taken over a ${header.storeKind} store, this is ${store.kind}`;
+  // readAll is exclusive: reading after the previous position returns the snapshot's last event, if the
+  // store still holds it. A store that was replaced, truncated or restored from an older backup fails.
+  let next;
+  try {
+    [next] = await store.readAll({ after: header.previousPosition, limit: 1 });
+  } catch (err) {
+    if (err instanceof RangeError) return `its positions are not this store's (${err.message})`;
+    throw err;
+  }
+  if (!next) return `position ${header.position} is ahead of the event store`;
+  if (next.position !== header.position || next.eventId !== header.eventId) {
+    return `the event store holds ${next.type} ${next.eventId} at ${next.position}, not event ${header.eventId} at ${header.position}`;
+  }
+  return null;
+}
+
+export interface SnapshotSelectionOptions {
+  logger?: SnapshotLogger;
+  /** Delete unusable snapshots (default true); a read-only tool passes false. */
+  discard?: boolean;
+}
+
+/**
+ * The snapshots that can seed a read model over `store`, oldest first. Unusable ones — unreadable,
+ * another projection version (they are rebuilt by replay), another store kind, or not in the store
+ * (a snapshot ahead of a replaced store) — are logged and, unless `discard` is false, deleted.
+ */
+export async function usableSnapshots(
+  snapshots: SnapshotStore,
+  store: EventStore,
+  options: SnapshotSelectionOptions = {},
+): Promise<StoredSnapshot[]> {
+  const logger = options.logger ?? quiet;
+  const discard = options.discard ?? true;
+  const listing = await snapshots.list();
+  const drop = async (name: string, why: string, level: 'log' | 'warn'): Promise<void> => {
+    logger[level](`snapshot ${snapshots.location}/${name} ${discard ? 'discarded' : 'ignored'}: ${why}`);
+    if (discard) await snapshots.remove(name);
+  };
+  for (const u of listing.unreadable) await drop(u.name, u.reason, 'warn');
+  const usable: StoredSnapshot[] = [];
+  for (const s of listing.snapshots) {
+    const why = await snapshotMismatch(s.header, store);
+    if (why === null) usable.push(s);
+    else await drop(s.name, why, s.header.projectionVersion !== PROJECTION_VERSION ? 'log' : 'warn');
+  }
+  return usable.sort((a, b) => a.header.eventCount - b.header.eventCount);
+}
+
+/** A snapshot loaded into a fresh read model. */
+export interface LoadedSnapshot {
+  snapshot: StoredSnapshot;
+  readModel: ReadModel;
+  /** Time to read and decode it. */
+  ms: number;
+}
+
+export interface LoadOptions extends SnapshotSelectionOptions {
+  onSkipped?: UnknownEventLog;
+}
+
+/** Reads and decodes one stored snapshot into a fresh read model over `store`. */
+export async function openSnapshot(
+  snapshots: SnapshotStore,
+  snapshot: StoredSnapshot,
+  store: EventStore,
+  onSkipped?: UnknownEventLog,
+): Promise<ReadModel> {
+  const bytes = await snapshots.read(snapshot.name);
+  const { readModel } = await decodeSnapshot(bytes, {
+    comparePositions: (a, b) => store.comparePositions(a, b),
+    onSkipped,
+  });
+  return readModel;
+}
+
+/**
+ * The newest usable snapshot of `snapshots` for `store`, decoded, or null when there is none. A
+ * snapshot that fails to decode (damaged) is discarded like an unusable one and the next older is
+ * tried. Also returns the usable list it worked from (oldest first).
+ */
+export async function loadLatestSnapshot(
+  snapshots: SnapshotStore,
+  store: EventStore,
+  options: LoadOptions = {},
+): Promise<{ loaded: LoadedSnapshot | null; usable: StoredSnapshot[] }> {
+  const logger = options.logger ?? quiet;
+  const usable = await usableSnapshots(snapshots, store, options);
+  while (usable.length > 0) {
+    const newest = usable[usable.length - 1] as StoredSnapshot;
+    const started = Date.now();
+    try {
+      const readModel = await openSnapshot(snapshots, newest, store, options.onSkipped);
+      return { loaded: { snapshot: newest, readModel, ms: Date.now() - started }, usable };
+    } catch (err) {
+      usable.pop();
+      logger.warn(`snapshot ${snapshots.location}/${newest.name} does not load: ${(err as Error).message}`);
+      if (options.discard ?? true) await snapshots.remove(newest.name);
+    }
+  }
+  return { loaded: null, usable };
+}
+
+/** Encodes a read model that nothing else mutates meanwhile and stores it. */
+export async function writeSnapshot(
+  snapshots: SnapshotStore,
+  readModel: ReadModel,
+  storeKind: EventStore['kind'],
+  encoding?: SnapshotEncoding,
+): Promise<StoredSnapshot> {
+  return snapshots.write(await encodeSnapshot(readModel, { storeKind, encoding }));
+}
+
+/**
+ * Which snapshots to delete so that at most `keep` remain: never the newest (start-up needs it), and
+ * otherwise the one whose removal leaves the smallest gap between its neighbours (in events). The
+ * survivors stay spread over the whole history, so a time-travel query at any position replays at most
+ * about (events / keep) events from the nearest one.
+ */
+export function retentionVictims(snapshots: readonly StoredSnapshot[], keep: number): StoredSnapshot[] {
+  const rest = [...snapshots].sort((a, b) => a.header.eventCount - b.header.eventCount);
+  const victims: StoredSnapshot[] = [];
+  while (rest.length > Math.max(1, keep)) {
+    let best = 0;
+    let bestGap = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < rest.length - 1; i++) {
+      const prev = i === 0 ? 0 : (rest[i - 1] as StoredSnapshot).header.eventCount;
+      const gap = (rest[i + 1] as StoredSnapshot).header.eventCount - prev;
+      if (gap < bestGap) {
+        bestGap = gap;
+        best = i;
+      }
+    }
+    victims.push(...rest.splice(best, 1));
+  }
+  return victims;
+}
+
+export interface SnapshotPolicy {
+  /** Take a snapshot each time the event count reaches a multiple of this; 0 disables snapshots. */
+  every: number;
+  /** Snapshots kept (see {@link retentionVictims}). */
+  keep: number;
+  encoding?: SnapshotEncoding;
+}
+
+/**
+ * Snapshots of the live read model: taken at regular event counts on the projection path, after a
+ * start-up replay and on graceful shutdown; loaded at start-up; looked up by time-travel queries.
+ *
+ * Taking one pauses the projection (ProjectionRunner.exclusive) while the state is encoded in slices,
+ * so queries keep being answered and only commands wait for their events to become visible.
+ */
+export class SnapshotManager {
+  /** Usable snapshots, oldest first. */
+  private catalog: StoredSnapshot[] = [];
+  private projection: ProjectionRunner | null = null;
+  private taking: Promise<StoredSnapshot | null> | null = null;
+
+  constructor(
+    readonly snapshots: SnapshotStore,
+    private readonly store: EventStore,
+    private readonly policy: SnapshotPolicy,
+    private readonly logger: SnapshotLogger = quiet,
+  ) {}
+
+  get enabled(): boolean {
+    return this.policy.every > 0;
+  }
+
+  /** The usable snapshots, oldest first. */
+  list(): readonly StoredSnapshot[] {
+    return this.catalog;
+  }
+
+  /** Start-up: the newest usable snapshot, decoded (null when there is none or snapshots are off). */
+  async loadLatest(onSkipped?: UnknownEventLog): Promise<LoadedSnapshot | null> {
+    if (!this.enabled) return null;
+    const { loaded, usable } = await loadLatestSnapshot(this.snapshots, this.store, {
+      logger: this.logger,
+      onSkipped,
+    });
+    this.catalog = usable;
+    return loaded;
+  }
+
+  /** Takes periodic snapshots from this projection once it has caught up. */
+  attach(projection: ProjectionRunner): void {
+    this.projection = projection;
+    if (!this.enabled) return;
+    projection.onApplied(() => {
+      // During the start-up replay only the end matters (afterCatchUp): encoding twenty growing states
+      // on the way would multiply the start-up time.
+      if (projection.isCaughtUp && projection.readModel.eventCount % this.policy.every === 0) {
+        void this.take('periodic');
+      }
+    });
+  }
+
+  /** After the start-up replay: snapshot if it replayed at least `every` events past the newest one. */
+  afterCatchUp(): void {
+    const rm = this.projection?.readModel;
+    if (!this.enabled || !rm) return;
+    const base = this.catalog[this.catalog.length - 1]?.header.eventCount ?? 0;
+    if (rm.eventCount - base >= this.policy.every) void this.take('after the start-up replay');
+  }
+
+  /**
+   * Snapshots the live read model now (unless one is being taken, or the newest is at this position).
+   * Never rejects: a failed snapshot is logged, the service goes on.
+   */
+  take(reason: string): Promise<StoredSnapshot | null> {
+    const projection = this.projection;
+    if (!projection || !this.enabled) return Promise.resolve(null);
+    if (this.taking) return this.taking;
+    const run = async (): Promise<StoredSnapshot | null> => {
+      const encoded = await projection.exclusive(async () => {
+        const rm = projection.readModel;
+        const newest = this.catalog[this.catalog.length - 1];
+        if (rm.position === null || newest?.header.position === rm.position) return null;
+        const started = Date.now();
+        const enc = await encodeSnapshot(rm, { storeKind: this.store.kind, encoding: this.policy.encoding });
+        return { enc, ms: Date.now() - started };
+      });
+      if (!encoded) return null;
+      const started = Date.now();
+      const stored = await this.snapshots.write(encoded.enc);
+      this.catalog = [...this.catalog.filter((s) => s.name !== stored.name), stored].sort(
+        (a, b) => a.header.eventCount - b.header.eventCount,
+      );
+      const h = stored.header;
+      this.logger.log(
+        `snapshot at position ${h.position} (${h.eventCount} events, ${(stored.bytes / 1e6).toFixed(1)} MB, ${reason}): ` +
+          `encoded in ${encoded.ms} ms with the projection paused, written in ${Date.now() - started} ms`,
+      );
+      for (const victim of retentionVictims(this.catalog, this.policy.keep)) {
+        this.catalog = this.catalog.filter((s) => s !== victim);
+        await this.snapshots.remove(victim.name);
+      }
+      return stored;
+    };
+    const taking = run()
+      .catch((err: unknown) => {
+        this.logger.error(`snapshot (${reason}) failed: ${(err as Error).message}`);
+        return null;
+      })
+      .finally(() => {
+        this.taking = null;
+      });
+    this.taking = taking;
+    return taking;
+  }
+
+  /** Graceful shutdown: one last snapshot at the final position; waits for writes in flight. */
+  async close(): Promise<void> {
+    if (this.taking) await this.taking;
+    await this.take('shutdown');
+  }
+
+  /** The newest usable snapshot at or before `position` (time travel), if any. */
+  nearest(position: string): StoredSnapshot | undefined {
+    let best: StoredSnapshot | undefined;
+    for (const s of this.catalog) {
+      let c: number;
+      try {
+        c = this.store.comparePositions(s.header.position, position);
+      } catch {
+        continue;
+      }
+      if (c <= 0 && (!best || s.header.eventCount > best.header.eventCount)) best = s;
+    }
+    return best;
+  }
+
+  /** A fresh read model decoded from one of {@link list}. */
+  open(snapshot: StoredSnapshot, onSkipped?: UnknownEventLog): Promise<ReadModel> {
+    return openSnapshot(this.snapshots, snapshot, this.store, onSkipped);
+  }
+}
