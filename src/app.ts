@@ -7,8 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from './config/config';
 import { createEventStore } from './event-store/create-event-store';
 import type { EventStore } from './event-store/port';
-import { ReadModel } from './read-model/read-model';
-import { AuditIndex } from './read-model/audit-index';
+import { ReadModel, type UnknownEventLog } from './read-model/read-model';
+import { AuditIndex, backfillAuditIndex } from './read-model/audit-index';
+import { SnapshotManager, type LoadedSnapshot } from './read-model/snapshot-manager';
+import { createSnapshotStore, type StoredSnapshot } from './read-model/snapshot-store';
 import { ProjectionRunner } from './read-model/projection-runner';
 import { CommandService } from './application/command.service';
 import { ExecuteCommandHandler, ReadQueryHandler } from './application/cqrs';
@@ -33,6 +35,12 @@ export interface RunningApp {
   app: NestFastifyApplication;
   store: EventStore;
   projection: ProjectionRunner;
+  snapshots: SnapshotManager;
+  /** The snapshot the read models were seeded from at start-up, or null (replayed from the first event). */
+  seededFrom: StoredSnapshot | null;
+  audit: AuditIndex;
+  /** Settles once the audit index holds every event (at once unless started from a snapshot). */
+  auditBackfill: Promise<boolean>;
   config: AppConfig;
   /** Base URL once listening. */
   url: string;
@@ -88,24 +96,54 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
     sqliteSynchronous: config.sqliteSynchronous,
     esdbConnectionString: config.esdbConnectionString,
   });
-  const readModel = new ReadModel(
-    (a, b) => store.comparePositions(a, b),
-    (e, why) => logger.warn(`skipped event ${e.type} at ${e.position} on ${e.stream}: ${why}`),
+  const onSkipped: UnknownEventLog = (e, why) =>
+    logger.warn(`skipped event ${e.type} at ${e.position} on ${e.stream}: ${why}`);
+  const snapshots = new SnapshotManager(
+    createSnapshotStore(config.eventStore, config.snapshotDir),
+    store,
+    { every: config.snapshotEvery, keep: config.snapshotKeep },
+    logger,
   );
+  const started = Date.now();
+  let loaded: LoadedSnapshot | null;
+  try {
+    // The newest snapshot the store still holds seeds the read models; the projection then replays only
+    // the events after it, instead of the whole log.
+    loaded = await snapshots.loadLatest(onSkipped);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  if (loaded) {
+    const h = loaded.snapshot.header;
+    logger.log(
+      `read models seeded from snapshot ${snapshots.snapshots.location}/${loaded.snapshot.name} ` +
+        `(position ${h.position}, ${h.eventCount} events, taken ${h.createdAt}) in ${loaded.ms} ms`,
+    );
+  } else if (snapshots.enabled) {
+    logger.log(`no usable snapshot in ${snapshots.snapshots.location}: replaying from the first event`);
+  }
+  const readModel = loaded?.readModel ?? new ReadModel((a, b) => store.comparePositions(a, b), onSkipped);
   const audit = new AuditIndex((a, b) => store.comparePositions(a, b));
+  // The projection feeds the audit index from the snapshot's position on; the events before it are
+  // read back in the background once serving (/v1/audit answers 503 until then).
+  if (loaded) audit.expectBackfill(loaded.snapshot.header.position);
   const projection = new ProjectionRunner(store, readModel, logger);
   projection.onApplied((e) => audit.add(e));
+  snapshots.attach(projection);
   try {
     await projection.start();
   } catch (err) {
     await store.close();
     throw err;
   }
+  logger.log(`start-up: read models ready in ${Date.now() - started} ms`);
+  snapshots.afterCatchUp();
   const commands = new CommandService(store, projection, {
     retries: config.commandRetries,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
   });
-  const readSide = new ReadSide(store, projection, config.consistencyTimeoutMs);
+  const readSide = new ReadSide(store, projection, config.consistencyTimeoutMs, 4, snapshots, logger);
 
   const adapter = new FastifyAdapter({ bodyLimit: 1_048_576 });
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -129,15 +167,39 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   }
+  let stopping = false;
+  let auditBackfill: Promise<boolean> = Promise.resolve(true);
+  if (loaded) {
+    const upTo = loaded.snapshot.header.position;
+    const backfillStarted = Date.now();
+    auditBackfill = backfillAuditIndex(store, audit, upTo, {
+      shouldStop: () => stopping,
+      onError: (err) => logger.error(`audit index rebuild up to ${upTo} failed (retrying): ${err.message}`),
+    }).then((done) => {
+      if (done)
+        logger.log(
+          `audit index complete: ${audit.size} entries, rebuilt in ${Date.now() - backfillStarted} ms`,
+        );
+      return done;
+    });
+  }
   return {
     app,
     store,
     projection,
     config,
     url,
+    snapshots,
+    seededFrom: loaded?.snapshot ?? null,
+    audit,
+    auditBackfill,
     async close() {
+      stopping = true;
       await app.close();
       await projection.stop();
+      // Graceful shutdown: the next start loads this snapshot and replays nothing.
+      await snapshots.close();
+      await auditBackfill;
       await store.close();
     },
   };

@@ -1,29 +1,34 @@
 /**
  * Cedar (@cedar-policy/cedar-wasm, `statefulIsAuthorized` on a pre-parsed policy set), fed the flattened
- * grants (flatten.ts) in Cedar's own idiom, "principal in resource.<acl group>":
+ * grants (flatten.ts) as Cedar RBAC data:
  *
- * - one policy per (profile, scope), e.g.
- *     permit (principal, action in [Action::"run:read", …], resource is Project)
- *       when { resource has k3 && principal in resource.k3 };
- *   runs check the run's project; "own" permissions add `resource.creator == principal` (R5/R93);
- * - entities, sliced per request as Cedar expects: the principal (parent: its Grant group on the domain,
- *   if any), the Project/Registry (one attribute per profile present there, pointing at that domain's
- *   Grant group) and, for run checks, the Run (attributes project and creator).
+ * - roles are action groups: profile k's permissions per scope are the members of `Action::"k/<scope>"`
+ *   (the requested action entity is passed with its memberships in the principal's groups);
+ * - a grant is an entity tag on the principal, keyed by the domain (`project:<id>` / `registry:<id>`),
+ *   whose value names the principal's role groups there;
+ * - four policies, one per scope, e.g.
+ *     permit (principal, action, resource is Project)
+ *       when { principal.hasTag(resource.key) && action in principal.getTag(resource.key).project };
+ *   runs check the run's project; "own" permissions add `resource.creator == principal` (R5/R93).
  *
- * The domain entities are built once and cached (an application would cache them too); the principal and
- * run entities are built per call, inside the timed region, as is the wasm call.
+ * The model is sound whatever the entity slice (tags are keyed by domain); per request the adapter passes
+ * the slice Cedar needs: the principal with its tag for this domain, the Project/Registry, the Run for run
+ * checks, and the action. A first version with one policy per (profile, scope) (~100 policies) cost
+ * ~1 ms a call: cedar-wasm evaluates every policy, ~10 µs each, so the compact form is Cedar's best case.
+ * Slice construction and the wasm call are both inside the timed region.
  */
 import {
   getCedarVersion,
   preparsePolicySet,
   statefulIsAuthorized,
+  type CedarValueJson,
   type EntityJson,
   type EntityUidJson,
   type TypeAndId,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import type { ReadModel } from '../../src/read-model/read-model';
 import type { CheckQuery } from '../queries';
-import { SCOPES, type Flattened, type Scope } from './flatten';
+import { SCOPES, type Flattened } from './flatten';
 
 const POLICY_SET_ID = 'bench';
 
@@ -31,77 +36,70 @@ export interface CedarEngine {
   version: string;
   policies: number;
   loadMs: number;
-  /** domain → its cached entity (Project or Registry with its ACL attributes). */
-  domainEntities: Map<string, EntityJson>;
+  /** profile → permission → the profile's role groups that include it (the action's parents we pass). */
+  groupsOf: Map<string, Map<string, TypeAndId[]>>;
   grants: Flattened['grants'];
 }
+
+const POLICIES = [
+  'permit (principal, action, resource is Project) when { principal.hasTag(resource.key) && action in principal.getTag(resource.key).project };',
+  'permit (principal, action, resource is Run) when { principal.hasTag(resource.project.key) && action in principal.getTag(resource.project.key).anyRun };',
+  'permit (principal, action, resource is Run) when { resource.creator == principal && principal.hasTag(resource.project.key) && action in principal.getTag(resource.project.key).ownRun };',
+  'permit (principal, action, resource is Registry) when { principal.hasTag(resource.key) && action in principal.getTag(resource.key).registry };',
+];
 
 function uidOf(principal: string): TypeAndId {
   const i = principal.indexOf(':');
   return { type: principal.slice(0, i) === 'sa' ? 'ServiceAccount' : 'User', id: principal.slice(i + 1) };
 }
 
-function domainUid(domain: string): EntityUidJson {
-  return domain.startsWith('project:')
+function domainEntity(domain: string): EntityJson {
+  const uid = domain.startsWith('project:')
     ? { type: 'Project', id: domain.slice('project:'.length) }
     : { type: 'Registry', id: domain.slice('registry:'.length) };
+  return { uid, attrs: { key: domain }, parents: [] };
 }
 
-const actionList = (perms: readonly string[]): string => perms.map((p) => `Action::${JSON.stringify(p)}`).join(', ');
-
-function policiesOf(flat: Flattened): string[] {
-  const out: string[] = [];
-  const where: Record<Scope, (k: string) => { type: string; cond: string }> = {
-    project: (k) => ({ type: 'Project', cond: `resource has ${k} && principal in resource.${k}` }),
-    'run.any': (k) => ({ type: 'Run', cond: `resource.project has ${k} && principal in resource.project.${k}` }),
-    'run.own': (k) => ({
-      type: 'Run',
-      cond: `resource.creator == principal && resource.project has ${k} && principal in resource.project.${k}`,
-    }),
-    registry: (k) => ({ type: 'Registry', cond: `resource has ${k} && principal in resource.${k}` }),
-  };
-  for (const profile of flat.profiles) {
-    for (const scope of SCOPES) {
-      let perms = profile.scopes[scope];
-      // Own runs: only what the owner gets beyond the run.any policy needs its own rule.
-      if (scope === 'run.own') perms = perms.filter((p) => !profile.scopes['run.any'].includes(p));
-      if (perms.length === 0) continue;
-      const { type, cond } = where[scope](profile.id);
-      out.push(`permit (principal, action in [${actionList(perms)}], resource is ${type}) when { ${cond} };`);
-    }
-  }
-  return out;
-}
+const group = (profile: string, scope: string): { __entity: TypeAndId } => ({
+  __entity: { type: 'Action', id: `${profile}/${scope}` },
+});
 
 export function buildCedar(flat: Flattened): CedarEngine {
   const t0 = process.hrtime.bigint();
-  const policies = policiesOf(flat);
-  const parsed = preparsePolicySet(POLICY_SET_ID, { staticPolicies: policies.join('\n') });
+  const parsed = preparsePolicySet(POLICY_SET_ID, { staticPolicies: POLICIES.join('\n') });
   if (parsed.type !== 'success')
     throw new Error(`cedar: policy set rejected: ${parsed.errors.map((e) => e.message).join('; ')}`);
-  const domainEntities = new Map<string, EntityJson>();
-  for (const [domain, holders] of flat.grants) {
-    const attrs: Record<string, { __entity: { type: string; id: string } }> = {};
-    for (const profile of new Set(holders.values()))
-      attrs[profile] = { __entity: { type: 'Grant', id: `${domain}#${profile}` } };
-    domainEntities.set(domain, { uid: domainUid(domain), attrs, parents: [] });
+  const groupsOf = new Map<string, Map<string, TypeAndId[]>>();
+  for (const profile of flat.profiles) {
+    const byPerm = new Map<string, TypeAndId[]>();
+    for (const scope of SCOPES) {
+      for (const perm of profile.scopes[scope]) {
+        let list = byPerm.get(perm);
+        if (!list) byPerm.set(perm, (list = []));
+        list.push(group(profile.id, scope).__entity);
+      }
+    }
+    groupsOf.set(profile.id, byPerm);
   }
   return {
     version: getCedarVersion(),
-    policies: policies.length,
+    policies: POLICIES.length,
     loadMs: Number(process.hrtime.bigint() - t0) / 1e6,
-    domainEntities,
+    groupsOf,
     grants: flat.grants,
   };
 }
 
-function principalEntity(engine: CedarEngine, principal: string, domain: string): EntityJson {
-  const profile = engine.grants.get(domain)?.get(principal);
-  return {
-    uid: uidOf(principal),
-    attrs: {},
-    parents: profile === undefined ? [] : [{ type: 'Grant', id: `${domain}#${profile}` }],
-  };
+/** The principal with its grant on `domain` as a tag (the role groups it holds there), if any. */
+function principalEntity(principal: string, domain: string, profile: string | undefined): EntityJson {
+  const entity: EntityJson = { uid: uidOf(principal), attrs: {}, parents: [] };
+  if (profile !== undefined) {
+    const value: Record<string, CedarValueJson> = domain.startsWith('project:')
+      ? { project: group(profile, 'project'), anyRun: group(profile, 'run.any'), ownRun: group(profile, 'run.own') }
+      : { registry: group(profile, 'registry') };
+    entity.tags = { [domain]: value };
+  }
+  return entity;
 }
 
 export function cedarCheck(engine: CedarEngine, rm: ReadModel, q: CheckQuery): boolean {
@@ -114,16 +112,22 @@ export function cedarCheck(engine: CedarEngine, rm: ReadModel, q: CheckQuery): b
     const run = orgId === undefined ? undefined : rm.orgs.get(orgId)?.runs.get(runId);
     if (!run) return false;
     domain = `project:${run.projectId}`;
-    resource = { type: 'Run', id: runId };
+    const run_: TypeAndId = { type: 'Run', id: runId };
+    resource = run_;
     entities.push({
-      uid: resource,
+      uid: run_,
       attrs: { project: { __entity: { type: 'Project', id: run.projectId } }, creator: { __entity: uidOf(run.creator) } },
       parents: [],
     });
-  } else resource = domainUid(domain);
-  const domainEntity = engine.domainEntities.get(domain);
-  if (domainEntity) entities.push(domainEntity);
-  entities.push(principalEntity(engine, q.principal, domain));
+  } else resource = domainEntity(domain).uid;
+  entities.push(domainEntity(domain));
+  const profile = engine.grants.get(domain)?.get(q.principal);
+  entities.push(principalEntity(q.principal, domain, profile));
+  // The action's memberships, sliced to the role groups this principal holds here: Cedar recomputes the
+  // hierarchy's transitive closure on every request, and memberships in groups nobody in the request
+  // references cannot change the decision.
+  const parents = profile === undefined ? undefined : engine.groupsOf.get(profile)?.get(q.permission);
+  entities.push({ uid: { type: 'Action', id: q.permission }, attrs: {}, parents: parents ?? [] });
   const answer = statefulIsAuthorized({
     principal: uidOf(q.principal),
     action: { type: 'Action', id: q.permission },

@@ -249,6 +249,19 @@ export function compareEntries(
   return { gained, lost };
 }
 
+/** Narrowing a comparison to the pairs that can have changed (see touched.ts), and progress. */
+export interface DiffOptions {
+  /**
+   * Per org: which pairs may differ (`null`: all of them; `'none'`: none, the org is skipped). Pairs
+   * outside it are not compared at all.
+   */
+  scope?: (orgId: string) => ((principal: string, resource: string) => boolean) | null | 'none';
+  /** Only these principals may differ (what-if: the holders of the role). */
+  principals?: ReadonlySet<string>;
+  /** Called once per principal × resource pair compared (progress of a long comparison). */
+  onPair?: () => void;
+}
+
 /**
  * Every principal × resource whose entry differs between `before` and `after`: effective project and
  * registry roles, team and org roles, and allowed permissions. Principals and resources are taken from
@@ -258,21 +271,24 @@ export function diffAccess(
   before: ReadModel,
   after: ReadModel,
   filter: MatrixFilter = {},
-  /** Called once per principal × resource pair compared (progress of a long comparison). */
-  onPair?: () => void,
+  options: DiffOptions = {},
 ): AccessChange[] {
   const changes: AccessChange[] = [];
   for (const orgId of orgIdsOf([before, after], filter)) {
+    const scope = options.scope ? options.scope(orgId) : null;
+    if (scope === 'none') continue;
     const sb = before.org(orgId) ?? emptyOrgState(orgId);
     const sa = after.org(orgId) ?? emptyOrgState(orgId);
     const { principals, resources } = universe([sb, sa], filter);
     for (const principal of principals) {
+      if (options.principals && !options.principals.has(principal)) continue;
       for (const resource of resources) {
+        if (scope && !scope(principal, resource)) continue;
         const eb = accessEntry(sb, principal, resource);
         const ea = accessEntry(sa, principal, resource);
         const delta = compareEntries(eb, ea);
         if (delta) changes.push({ orgId, principal, resource, before: eb, after: ea, ...delta });
-        onPair?.();
+        options.onPair?.();
       }
     }
   }

@@ -41,7 +41,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     description: 'EventStoreDB connection string (default: $ESDB_CONNECTION_STRING)',
   },
   { name: 'json', type: 'boolean', description: 'print one JSON document on stdout (for scripts)' },
-  { name: 'quiet', type: 'boolean', description: 'no progress output on stderr' },
+  { name: 'quiet', type: 'boolean', description: 'nothing on stderr but errors (no progress, no notes)' },
   { name: 'help', type: 'boolean', description: 'show this help' },
 ];
 

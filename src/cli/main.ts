@@ -12,7 +12,7 @@ import { rebuildCommand } from './commands/rebuild';
 import { verifyCommand } from './commands/verify';
 import { whatIfCommand } from './commands/what-if';
 import { CliStoreError, EXIT, UsageError } from './errors';
-import type { CliIo, CommandContext } from './output';
+import { OutputClosedError, type CliIo, type CommandContext } from './output';
 import { messageOf, openStore, storeSelection } from './store';
 
 export const COMMANDS: readonly Command[] = [
@@ -121,6 +121,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr.write(`error: ${error.message}\n${more.startsWith('Usage:') ? '\n' : ''}${more}\n`);
       return EXIT.usage;
     }
+    // `cli ... | head`: the reader has what it wanted.
+    if (error instanceof OutputClosedError) return EXIT.ok;
     if (error instanceof CliStoreError) {
       io.stderr.write(`error: ${error.message}\n`);
       return EXIT.store;
@@ -135,6 +137,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 if (require.main === module) {
+  // An EPIPE may also arrive as an 'error' event after the write returned; unhandled, it would crash.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   void runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

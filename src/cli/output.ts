@@ -11,6 +11,7 @@ import type { StoreSelection } from './store';
 export interface OutStream {
   write(chunk: string, callback?: (error?: Error | null) => void): boolean;
   once(event: 'drain' | 'error', listener: (...args: unknown[]) => void): unknown;
+  off(event: 'drain' | 'error', listener: (...args: unknown[]) => void): unknown;
   isTTY?: boolean;
   columns?: number;
 }
@@ -33,12 +34,41 @@ export interface CommandContext {
   selection: StoreSelection;
 }
 
+/** The reader of stdout went away (`| head`): stop writing, like any Unix filter. */
+export class OutputClosedError extends Error {
+  constructor() {
+    super('output closed by its reader');
+    this.name = 'OutputClosedError';
+  }
+}
+
+function isEpipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
 /** Writes and waits for `drain` when the stream's buffer is full. */
 export async function writeOut(stream: OutStream, text: string): Promise<void> {
-  if (stream.write(text)) return;
+  let flowing: boolean;
+  try {
+    flowing = stream.write(text);
+  } catch (error) {
+    throw isEpipe(error) ? new OutputClosedError() : error;
+  }
+  if (flowing) return;
   await new Promise<void>((resolve, reject) => {
-    stream.once('drain', () => resolve());
-    stream.once('error', (error) => reject(error instanceof Error ? error : new Error(String(error))));
+    // Each wait removes what it added: a long export waits thousands of times on the same stream.
+    const onDrain = (): void => {
+      stream.off('error', onError);
+      resolve();
+    };
+    const onError = (error: unknown): void => {
+      stream.off('drain', onDrain);
+      reject(
+        isEpipe(error) ? new OutputClosedError() : error instanceof Error ? error : new Error(String(error)),
+      );
+    };
+    stream.once('drain', onDrain);
+    stream.once('error', onError);
   });
 }
 

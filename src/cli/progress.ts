@@ -88,10 +88,12 @@ export class Progress {
       this.sink.write(`${text}\n`);
       return;
     }
-    const width = 30;
-    const filled = fraction === null ? 0 : Math.min(width, Math.round(fraction * width));
-    const bar = fraction === null ? '' : `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] `;
-    this.sink.write(`\r\u001b[2K${bar}${text}`.slice(0, (this.sink.columns ?? 200) + 6));
+    const barWidth = 30;
+    const filled = fraction === null ? 0 : Math.min(barWidth, Math.round(fraction * barWidth));
+    const bar = fraction === null ? '' : `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] `;
+    // One line, never wrapped (a wrapped line cannot be redrawn with \r); unknown width (0) → 200.
+    const columns = (this.sink.columns || 200) - 1;
+    this.sink.write(`\r\u001b[2K${`${bar}${text}`.slice(0, columns)}`);
     this.drawn = true;
   }
 

@@ -21,10 +21,13 @@ import { UsageError } from './errors';
 import type { CommandContext } from './output';
 import { messageOf } from './store';
 
-/** Where the server keeps snapshots: `<DATA_DIR>/snapshots`. */
-export function snapshotDir(dataDir: string): string {
-  return join(dataDir, 'snapshots');
-}
+/** `--snapshot-dir` of the commands that use snapshots; the default is the server's. */
+export const SNAPSHOT_DIR_OPTION = {
+  name: 'snapshot-dir',
+  type: 'string',
+  valueName: '<dir>',
+  description: 'snapshot directory (default: $SNAPSHOT_DIR or <data-dir>/snapshots)',
+} as const;
 
 const SNAPSHOT_FILE = /^snapshot-[0-9A-Za-z._-]+\.bin$/;
 const HEADER_PROBE_BYTES = 16 * 1024;
@@ -103,7 +106,7 @@ export function snapshotSupport(ctx: CommandContext): SnapshotSupport {
   if (ctx.selection.kind === 'memory') {
     return { available: false, reason: 'the memory store keeps its snapshots in its own process' };
   }
-  const location = snapshotDir(ctx.selection.dataDir);
+  const location = ctx.selection.snapshotDir;
   const snapshots = new ReadOnlySnapshotStore(location);
   return {
     available: true,

@@ -17,6 +17,8 @@ import { Progress, type ProgressMode, type ProgressSink } from './progress';
 export interface StoreSelection {
   kind: 'sqlite' | 'esdb' | 'memory';
   dataDir: string;
+  /** Where the server keeps snapshots: --snapshot-dir, else SNAPSHOT_DIR, else `<dataDir>/snapshots`. */
+  snapshotDir: string;
   esdbConnectionString?: string;
 }
 
@@ -27,6 +29,9 @@ export function storeSelection(opts: ParsedOptions, env: NodeJS.ProcessEnv, hint
     throw new UsageError(`--store must be sqlite, esdb or memory, got ${JSON.stringify(kind)}`, hint);
   }
   const dataDir = resolve(opts.strings.get('data-dir') ?? env.DATA_DIR ?? './data');
+  const snapshotDir = resolve(
+    opts.strings.get('snapshot-dir') ?? (env.SNAPSHOT_DIR || join(dataDir, 'snapshots')),
+  );
   const esdb = opts.strings.get('esdb') ?? env.ESDB_CONNECTION_STRING;
   if (kind === 'esdb' && !esdb) {
     throw new UsageError(
@@ -34,7 +39,9 @@ export function storeSelection(opts: ParsedOptions, env: NodeJS.ProcessEnv, hint
       hint,
     );
   }
-  return esdb === undefined ? { kind, dataDir } : { kind, dataDir, esdbConnectionString: esdb };
+  return esdb === undefined
+    ? { kind, dataDir, snapshotDir }
+    : { kind, dataDir, snapshotDir, esdbConnectionString: esdb };
 }
 
 /**

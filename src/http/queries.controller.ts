@@ -244,6 +244,12 @@ export class QueriesController {
     opt('from', RFC3339_DATE_TIME_RE, 'an RFC 3339 date-time');
     opt('to', RFC3339_DATE_TIME_RE, 'an RFC 3339 date-time');
     opt('after', POSITION_RE, 'a position (the `next` of a previous page)');
+    // The pattern admits impossible dates (month 13): those are 400 too, not an empty page.
+    for (const field of ['from', 'to'] as const) {
+      const v = f[field];
+      if (v !== undefined && Number.isNaN(Date.parse(v)))
+        errors.push({ field, message: 'must be a valid date-time' });
+    }
     const limit = str(params, 'limit', /^\d{1,4}$/, errors, 'an integer 1-1000', false);
     if (limit) {
       const n = Number(limit);

@@ -267,6 +267,32 @@ describe('ProvenanceIndex', () => {
     expect(p.lookup(factKeys.registryGrant('r', 'team:ml'))).toEqual({ established: [], removed: null });
   });
 
+  it('gives back every time string verbatim, including ones no Date would reproduce', () => {
+    const { rm, p } = harness();
+    const state = rm.orgs.get('o') ?? fail('no org');
+    const times = [
+      '2024-02-29T23:59:59.999Z',
+      '2023-02-29T00:00:00.000Z',
+      '2024-05-01T12:00:00Z',
+      'not a time',
+    ];
+    times.forEach((occurredAt, i) =>
+      p.apply(
+        {
+          eventId: `00000000-0000-4000-8000-00000000010${i}`,
+          stream: 'org-o',
+          revision: 10 + i,
+          position: String(10 + i),
+          type: 'TeamCreated',
+          data: { orgId: 'o', teamId: `t${i}`, name: 't' },
+          metadata: { actor: 'system', correlationId: 'c', occurredAt, schemaVersion: 1 },
+        },
+        state,
+      ),
+    );
+    expect(times.map((_, i) => p.lookup(factKeys.team(`t${i}`)).established[0]?.occurredAt)).toEqual(times);
+  });
+
   it('survives malformed data of a recorded event without throwing', () => {
     const { rm, p } = harness();
     const bad: StoredEvent = {

@@ -65,15 +65,32 @@ class RefTable {
       this.positions[row] = Number.NaN;
       this.positionText.set(row, position);
     }
-    const ms = ISO_MILLIS.test(occurredAt) ? Date.parse(occurredAt) : Number.NaN;
-    if (!Number.isNaN(ms) && new Date(ms).toISOString() === occurredAt) this.times[row] = ms;
-    else {
-      this.times[row] = Number.NaN;
-      this.timeText.set(row, occurredAt);
-    }
+    const ms = this.millis(occurredAt);
+    this.times[row] = ms;
+    if (Number.isNaN(ms)) this.timeText.set(row, occurredAt);
     this.typeIds[row] = intern(type, this.types, this.typeIndex);
     this.actorIds[row] = intern(actor, this.actors, this.actorIndex);
     return row;
+  }
+
+  /** Events of one command share their time: remember the last conversion. */
+  private lastTime = '';
+  private lastMillis = Number.NaN;
+
+  /**
+   * `occurredAt` as epoch milliseconds when that number gives back the same string (the
+   * `toISOString()` form every command writes), else NaN. A regex-valid string can only fail to
+   * round-trip by a day past the month's end (Date.parse rolls 02-30 over to 03-01).
+   */
+  private millis(occurredAt: string): number {
+    if (occurredAt === this.lastTime) return this.lastMillis;
+    let ms = ISO_MILLIS.test(occurredAt) ? Date.parse(occurredAt) : Number.NaN;
+    if (!Number.isNaN(ms) && occurredAt.charCodeAt(8) >= 0x32 && occurredAt.slice(8, 10) > '28') {
+      if (new Date(ms).toISOString() !== occurredAt) ms = Number.NaN;
+    }
+    this.lastTime = occurredAt;
+    this.lastMillis = ms;
+    return ms;
   }
 
   get(row: number): EventRef {

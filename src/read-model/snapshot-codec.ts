@@ -1,4 +1,4 @@
-import { deserialize as v8Deserialize, serialize as v8Serialize } from 'node:v8';
+import { types } from 'node:util';
 
 /*
  * A schema-less columnar codec for the read model's state: Maps of same-shaped records (the org
@@ -9,9 +9,10 @@ import { deserialize as v8Deserialize, serialize as v8Serialize } from 'node:v8'
  * object property by property and every string as a fresh copy. Here each record field becomes one
  * column, strings are interned into one table (ids repeat across maps, sets and records: each is
  * written, parsed and kept in memory once), and numbers, lengths and string references go to one
- * Int32Array. The column layout is derived from the values themselves, so a field added to the model
- * is carried without touching this file; anything that is not one of the shapes below goes through
- * v8.serialize as a fallback column.
+ * Int32Array (non-integers to a Float64Array). The column layout is derived from the values
+ * themselves, so a field added to the model is carried without touching this file; values of mixed
+ * kinds get one layout each. Anything that is not JSON-like data, Maps or Sets (a class instance, a
+ * Date, a bigint) is refused rather than silently flattened: such state needs a codec decision.
  */
 
 /** Layout of one column (the "schema", derived while encoding and stored with the data). */
@@ -19,13 +20,17 @@ type Column =
   | { t: 'none' }
   | { t: 'str' }
   | { t: 'int' }
+  | { t: 'num' }
   | { t: 'bool' }
   | { t: 'set'; items: Column }
   | { t: 'arr'; items: Column }
+  | { t: 'tup'; cols: Column[] }
   | { t: 'map'; keys: Column; values: Column }
   | { t: 'rec'; fields: string[]; cols: Column[] }
-  | { t: 'any' };
+  | { t: 'mix'; cols: Column[] };
 
+/** Longest array encoded as a tuple (a column per slot) rather than as a list. */
+const MAX_TUPLE = 8;
 const NULL_REF = -1;
 const UNDEFINED_REF = -2;
 
@@ -44,6 +49,32 @@ class IntWriter {
 
   bytes(): Buffer {
     return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.length * 4);
+  }
+}
+
+class FloatWriter {
+  private buf = new Float64Array(256);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.buf.length) {
+      const next = new Float64Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.length++] = v;
+  }
+
+  bytes(): Buffer {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.length * 8);
+  }
+}
+
+/** A value the codec cannot carry exactly. */
+export class UnsupportedValueError extends TypeError {
+  constructor(what: string) {
+    super(`snapshot codec: cannot encode ${what}`);
+    this.name = 'UnsupportedValueError';
   }
 }
 
@@ -67,8 +98,8 @@ function sameKeys(o: Record<string, unknown>, fields: readonly string[]): boolea
 
 class Encoder {
   readonly ints = new IntWriter();
+  readonly floats = new FloatWriter();
   readonly strings: string[] = [];
-  readonly anys: unknown[] = [];
   private readonly stringIds = new Map<string, number>();
 
   private str(s: string | null | undefined): void {
@@ -100,8 +131,12 @@ class Encoder {
         for (const v of values) this.ints.push(v as number);
         return { t: 'int' };
       }
-    } else if (first instanceof Set) {
-      if (values.every((v) => v instanceof Set)) {
+      if (values.every((v) => typeof v === 'number')) {
+        for (const v of values) this.floats.push(v as number);
+        return { t: 'num' };
+      }
+    } else if (types.isSet(first)) {
+      if (values.every((v) => types.isSet(v))) {
         const items: unknown[] = [];
         for (const s of values as Set<unknown>[]) {
           this.ints.push(s.size);
@@ -109,8 +144,8 @@ class Encoder {
         }
         return { t: 'set', items: this.column(items) };
       }
-    } else if (first instanceof Map) {
-      if (values.every((v) => v instanceof Map)) {
+    } else if (types.isMap(first)) {
+      if (values.every((v) => types.isMap(v))) {
         const keys: unknown[] = [];
         const vals: unknown[] = [];
         for (const m of values as Map<unknown, unknown>[]) {
@@ -125,6 +160,15 @@ class Encoder {
       }
     } else if (Array.isArray(first)) {
       if (values.every((v) => Array.isArray(v))) {
+        // Tuples (every array as long as the first, and short): one column per slot, so that
+        // [string, int, int] rows stay three homogeneous columns instead of one mixed one.
+        const width = first.length;
+        if (width > 0 && width <= MAX_TUPLE && values.every((v) => (v as unknown[]).length === width)) {
+          const rows = values as unknown[][];
+          const cols: Column[] = [];
+          for (let i = 0; i < width; i++) cols.push(this.column(rows.map((r) => r[i])));
+          return { t: 'tup', cols };
+        }
         const items: unknown[] = [];
         for (const a of values as unknown[][]) {
           this.ints.push(a.length);
@@ -139,20 +183,24 @@ class Encoder {
         const cols = fields.map((f) => this.column(recs.map((r) => r[f])));
         return { t: 'rec', fields, cols };
       }
+    } else {
+      throw new UnsupportedValueError(
+        typeof first === 'object' ? `a ${Object.prototype.toString.call(first)}` : `a ${typeof first}`,
+      );
     }
-    // Mixed or unusual values: exact, if slower.
-    this.ints.push(this.anys.push(values) - 1);
-    return { t: 'any' };
+    // Values of different kinds (or records of different shapes): one layout per value.
+    return { t: 'mix', cols: values.map((v) => this.column([v])) };
   }
 }
 
 class Decoder {
   private at = 0;
+  private floatAt = 0;
 
   constructor(
     private readonly ints: Int32Array,
+    private readonly floats: Float64Array,
     private readonly strings: readonly string[],
-    private readonly anys: readonly unknown[][],
   ) {}
 
   private next(): number {
@@ -183,6 +231,13 @@ class Decoder {
       case 'int':
         for (let i = 0; i < n; i++) out[i] = this.next();
         return out;
+      case 'num':
+        for (let i = 0; i < n; i++) {
+          const v = this.floats[this.floatAt++];
+          if (v === undefined) throw new RangeError('snapshot codec: the number stream is too short');
+          out[i] = v;
+        }
+        return out;
       case 'bool':
         for (let i = 0; i < n; i++) out[i] = this.next() === 1;
         return out;
@@ -195,6 +250,11 @@ class Decoder {
           for (let j = lens[i] as number; j > 0; j--) s.add(items[k++]);
           out[i] = s;
         }
+        return out;
+      }
+      case 'tup': {
+        const cols = c.cols.map((col) => this.column(col, n));
+        for (let i = 0; i < n; i++) out[i] = cols.map((col) => col[i]);
         return out;
       }
       case 'arr': {
@@ -229,23 +289,24 @@ class Decoder {
         }
         return out;
       }
-      case 'any': {
-        const values = this.anys[this.next()];
-        if (!values || values.length !== n)
-          throw new RangeError('snapshot codec: a fallback column is missing');
-        return values;
-      }
+      case 'mix':
+        if (c.cols.length !== n) throw new RangeError('snapshot codec: a mixed column has the wrong length');
+        for (let i = 0; i < n; i++) out[i] = this.column(c.cols[i] as Column, 1)[0];
+        return out;
+      default:
+        throw new RangeError(`snapshot codec: unknown column type ${(c as { t: unknown }).t as string}`);
     }
   }
 
   done(): boolean {
-    return this.at === this.ints.length;
+    return this.at === this.ints.length && this.floatAt === this.floats.length;
   }
 }
 
 /**
  * Encodes a value (typically an object of Maps) into a self-describing buffer:
- * `[u32 n][layout JSON][u32 n][strings JSON][u32 n][fallback v8][int32 stream]`.
+ * `[u32 n][layout JSON][u32 n][strings JSON][u32 n][float64 stream][int32 stream]` (little-endian
+ * typed arrays, as on every platform Node supports).
  */
 export function encodeColumnar(value: unknown): Buffer {
   const enc = new Encoder();
@@ -253,23 +314,19 @@ export function encodeColumnar(value: unknown): Buffer {
   const parts = [
     Buffer.from(JSON.stringify(layout), 'utf8'),
     Buffer.from(JSON.stringify(enc.strings), 'utf8'),
-    enc.anys.length > 0 ? v8Serialize(enc.anys) : Buffer.alloc(0),
+    enc.floats.bytes(),
   ];
   const chunks: Buffer[] = [];
-  let size = 0;
   for (const p of parts) {
     const len = Buffer.alloc(4);
     len.writeUInt32LE(p.length);
     chunks.push(len, p);
-    size += 4 + p.length;
   }
-  // The int stream starts 4-byte aligned so that decoding can view it without copying.
-  const pad = (4 - (size % 4)) % 4;
-  chunks.push(Buffer.alloc(pad), enc.ints.bytes());
+  chunks.push(enc.ints.bytes());
   return Buffer.concat(chunks);
 }
 
-/** Inverse of {@link encodeColumnar}. Throws on a truncated or inconsistent buffer. */
+/** Inverse of {@link encodeColumnar}. Throws a RangeError on a truncated or inconsistent buffer. */
 export function decodeColumnar(bytes: Buffer): unknown {
   let at = 0;
   const part = (): Buffer => {
@@ -282,15 +339,15 @@ export function decodeColumnar(bytes: Buffer): unknown {
   };
   const layout = JSON.parse(part().toString('utf8')) as Column;
   const strings = JSON.parse(part().toString('utf8')) as string[];
-  const anyBytes = part();
-  const anys = anyBytes.length > 0 ? (v8Deserialize(anyBytes) as unknown[][]) : [];
-  at += (4 - (at % 4)) % 4;
+  const floatBytes = part();
   const rest = bytes.subarray(at);
-  if (rest.length % 4 !== 0) throw new RangeError('snapshot codec: truncated integer stream');
-  // Copy into a fresh aligned buffer: the file buffer's byteOffset need not be a multiple of 4.
+  if (rest.length % 4 !== 0 || floatBytes.length % 8 !== 0) throw new RangeError('snapshot codec: truncated');
+  // Copies into fresh, aligned arrays: a slice of a file buffer need not be aligned.
+  const floats = new Float64Array(floatBytes.length / 8);
+  Buffer.from(floats.buffer).set(floatBytes);
   const ints = new Int32Array(rest.length / 4);
   Buffer.from(ints.buffer).set(rest);
-  const dec = new Decoder(ints, strings, anys);
+  const dec = new Decoder(ints, floats, strings);
   const [value] = dec.column(layout, 1);
   if (!dec.done()) throw new RangeError('snapshot codec: trailing data');
   return value;

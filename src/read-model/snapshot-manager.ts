@@ -176,7 +176,10 @@ export class SnapshotManager {
   /** Usable snapshots, oldest first. */
   private catalog: StoredSnapshot[] = [];
   private projection: ProjectionRunner | null = null;
-  private taking: Promise<StoredSnapshot | null> | null = null;
+  /** Position of the newest snapshot taken or loaded (nothing to take while the model is still there). */
+  private lastPosition: string | null = null;
+  /** The chain of snapshot writes: one at a time, in the order they were taken. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly snapshots: SnapshotStore,
@@ -202,6 +205,7 @@ export class SnapshotManager {
       onSkipped,
     });
     this.catalog = usable;
+    this.lastPosition = loaded?.snapshot.header.position ?? null;
     return loaded;
   }
 
@@ -227,54 +231,54 @@ export class SnapshotManager {
   }
 
   /**
-   * Snapshots the live read model now (unless one is being taken, or the newest is at this position).
-   * Never rejects: a failed snapshot is logged, the service goes on.
+   * Snapshots the live read model at its current position: the projection pauses at once (so the
+   * state is this one), encodes, and the file is written after any earlier snapshot's. Resolves once
+   * written — awaiting it therefore also awaits every snapshot taken before. Nothing is taken when
+   * the newest snapshot is already at this position. Never rejects: a failure is logged.
    */
   take(reason: string): Promise<StoredSnapshot | null> {
     const projection = this.projection;
     if (!projection || !this.enabled) return Promise.resolve(null);
-    if (this.taking) return this.taking;
-    const run = async (): Promise<StoredSnapshot | null> => {
-      const encoded = await projection.exclusive(async () => {
-        const rm = projection.readModel;
-        const newest = this.catalog[this.catalog.length - 1];
-        if (rm.position === null || newest?.header.position === rm.position) return null;
-        const started = Date.now();
-        const enc = await encodeSnapshot(rm, { storeKind: this.store.kind, encoding: this.policy.encoding });
-        return { enc, ms: Date.now() - started };
-      });
-      if (!encoded) return null;
+    let position: string | null = null;
+    const encoded = projection.exclusive(async () => {
+      const rm = projection.readModel;
+      if (rm.position === null || rm.position === this.lastPosition) return null;
+      position = this.lastPosition = rm.position;
       const started = Date.now();
-      const stored = await this.snapshots.write(encoded.enc);
+      const enc = await encodeSnapshot(rm, { storeKind: this.store.kind, encoding: this.policy.encoding });
+      return { enc, ms: Date.now() - started };
+    });
+    const written = this.writes.then(async () => {
+      const e = await encoded;
+      if (!e) return null;
+      const started = Date.now();
+      const stored = await this.snapshots.write(e.enc);
       this.catalog = [...this.catalog.filter((s) => s.name !== stored.name), stored].sort(
         (a, b) => a.header.eventCount - b.header.eventCount,
       );
       const h = stored.header;
       this.logger.log(
         `snapshot at position ${h.position} (${h.eventCount} events, ${(stored.bytes / 1e6).toFixed(1)} MB, ${reason}): ` +
-          `encoded in ${encoded.ms} ms with the projection paused, written in ${Date.now() - started} ms`,
+          `encoded in ${e.ms} ms with the projection paused, written in ${Date.now() - started} ms`,
       );
       for (const victim of retentionVictims(this.catalog, this.policy.keep)) {
         this.catalog = this.catalog.filter((s) => s !== victim);
         await this.snapshots.remove(victim.name);
       }
       return stored;
-    };
-    const taking = run()
-      .catch((err: unknown) => {
-        this.logger.error(`snapshot (${reason}) failed: ${(err as Error).message}`);
-        return null;
-      })
-      .finally(() => {
-        this.taking = null;
-      });
-    this.taking = taking;
-    return taking;
+    });
+    const settled = written.catch((err: unknown) => {
+      this.logger.error(`snapshot (${reason}) failed: ${(err as Error).message}`);
+      // Let a later attempt at the same position try again.
+      if (position !== null && this.lastPosition === position) this.lastPosition = null;
+      return null;
+    });
+    this.writes = settled;
+    return settled;
   }
 
-  /** Graceful shutdown: one last snapshot at the final position; waits for writes in flight. */
+  /** Graceful shutdown: one last snapshot at the final position, and every write finished. */
   async close(): Promise<void> {
-    if (this.taking) await this.taking;
     await this.take('shutdown');
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deserialize as v8Deserialize, serialize as v8Serialize } from 'node:v8';
+import { types } from 'node:util';
 import type { EventStore } from '../event-store/port';
 import type { OrgState } from '../domain/model';
 import { PROJECTION_VERSION } from './projection-version';
@@ -23,7 +23,7 @@ export const SNAPSHOT_FORMAT = 'wandb-permissions-snapshot';
  * encode runs in slices while only the projection pauses (see {@link encodeSnapshot}). The header
  * names the encoding, so a file written with either one loads.
  */
-export type SnapshotEncoding = 'v8' | 'columnar';
+export type SnapshotEncoding = 'columnar';
 export const DEFAULT_SNAPSHOT_ENCODING: SnapshotEncoding = 'columnar';
 
 /** Entries of one Map per piece: bounds the time between two yields to the event loop. */
@@ -91,7 +91,8 @@ type Piece =
   | { t: 'orgMap'; orgId: string; field: string; keys: unknown[]; values: unknown[] }
   | { t: 'index'; keys: string[]; values: string[] }
   | { t: 'idempotency'; keys: string[]; values: unknown[] }
-  | { t: 'parts'; parts: Record<string, unknown> };
+  | { t: 'parts'; parts: Record<string, unknown> }
+  | { t: 'partSlice'; name: string; path: string[]; items: unknown[] };
 
 function* mapPieces<K, V>(m: Map<K, V>, make: (keys: K[], values: V[]) => Piece): Generator<Piece> {
   let keys: K[] = [];
@@ -113,7 +114,7 @@ function* piecesOf(rm: ReadModel): Generator<Piece> {
     const shell: Record<string, unknown> = {};
     const big: [string, Map<unknown, unknown>][] = [];
     for (const [field, value] of Object.entries(state)) {
-      if (value instanceof Map && value.size > PIECE_ENTRIES) {
+      if (types.isMap(value) && value.size > PIECE_ENTRIES) {
         big.push([field, value]);
         shell[field] = new Map();
       } else shell[field] = value;
@@ -125,21 +126,40 @@ function* piecesOf(rm: ReadModel): Generator<Piece> {
   }
   yield* mapPieces(rm.index, (keys, values) => ({ t: 'index', keys, values }));
   yield* mapPieces(rm.idempotency, (keys, values) => ({ t: 'idempotency', keys, values }));
+  // A part's JSON travels as a shell whose long arrays are empty, then those arrays in slices.
   const parts: Record<string, unknown> = {};
+  const long: { name: string; path: string[]; items: unknown[] }[] = [];
+  const hollow = (value: unknown, name: string, path: string[]): unknown => {
+    if (Array.isArray(value) && value.length > PIECE_ENTRIES) {
+      long.push({ name, path, items: value });
+      return [];
+    }
+    if (path.length < 3 && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = hollow(v, name, [...path, k]);
+      return out;
+    }
+    return value;
+  };
   const bag = rm as unknown as Record<string, unknown>;
   for (const name of OPTIONAL_PARTS) {
     const part = bag[name] as SelfSerializing | undefined;
-    if (part && typeof part.toJSON === 'function') parts[name] = part.toJSON();
+    if (part && typeof part.toJSON === 'function') parts[name] = hollow(part.toJSON(), name, []);
   }
   yield { t: 'parts', parts };
+  for (const { name, path, items } of long) {
+    for (let i = 0; i < items.length; i += PIECE_ENTRIES) {
+      yield { t: 'partSlice', name, path, items: items.slice(i, i + PIECE_ENTRIES) };
+    }
+  }
 }
 
-function encodePiece(p: Piece, encoding: SnapshotEncoding): Buffer {
-  return encoding === 'v8' ? v8Serialize(p) : encodeColumnar(p);
+function encodePiece(p: Piece, _encoding: SnapshotEncoding): Buffer {
+  return encodeColumnar(p);
 }
 
-function decodePiece(bytes: Buffer, encoding: SnapshotEncoding): Piece {
-  return (encoding === 'v8' ? v8Deserialize(bytes) : decodeColumnar(bytes)) as Piece;
+function decodePiece(bytes: Buffer, _encoding: SnapshotEncoding): Piece {
+  return decodeColumnar(bytes) as Piece;
 }
 
 /** Yields to the event loop when the current slice has run long enough. */
@@ -226,7 +246,7 @@ export function decodeSnapshotHeader(bytes: Buffer): SnapshotHeader {
     typeof h.eventId === 'string' &&
     typeof h.eventCount === 'number' &&
     typeof h.createdAt === 'string' &&
-    (h.encoding === 'v8' || h.encoding === 'columnar') &&
+    h.encoding === 'columnar' &&
     typeof h.payloadBytes === 'number' &&
     typeof h.payloadSha256 === 'string';
   if (!ok) throw new SnapshotFormatError('the header lacks a field or has a wrong one');
@@ -274,7 +294,7 @@ export async function decodeSnapshot(
           const target = (rm.orgs.get(piece.orgId) as unknown as Record<string, unknown> | undefined)?.[
             piece.field
           ];
-          if (!(target instanceof Map))
+          if (!types.isMap(target))
             throw new SnapshotFormatError(`piece for unknown ${piece.orgId}.${piece.field}`);
           for (let i = 0; i < piece.keys.length; i++) target.set(piece.keys[i], piece.values[i]);
           break;
@@ -291,6 +311,14 @@ export async function decodeSnapshot(
         case 'parts':
           parts = piece.parts;
           break;
+        case 'partSlice': {
+          let target: unknown = parts[piece.name];
+          for (const k of piece.path) target = (target as Record<string, unknown> | undefined)?.[k];
+          if (!Array.isArray(target))
+            throw new SnapshotFormatError(`slice for unknown ${piece.name}.${piece.path.join('.')}`);
+          for (const item of piece.items) target.push(item);
+          break;
+        }
       }
       await pause();
     }

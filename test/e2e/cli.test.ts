@@ -285,13 +285,20 @@ describe('what-if', () => {
 });
 
 describe('verify', () => {
-  it('passes on the intact store', async () => {
+  it('passes on the intact store, the live snapshot the server took at shutdown matching a rebuild', async () => {
     const r = await cli('verify', '--json');
     expect(r.code).toBe(0);
     expect(jsonOf(r)).toMatchObject({
       ok: true,
       hashChain: { checked: true, ok: true, events: history.events, streams: 1, brokenCount: 0 },
       rebuild: { events: history.events, skipped: 0 },
+      snapshot: {
+        checked: true,
+        file: join(dataDir, 'snapshots', `snapshot-${history.head}.bin`),
+        position: history.head,
+        ok: true,
+        differenceCount: 0,
+      },
     });
   });
 
@@ -336,6 +343,8 @@ describe('snapshots: rebuild --write-snapshot, verify compares', () => {
   beforeEach(() => {
     copy = mkdtempSync(join(tmpdir(), 'perm-cli-snap-'));
     cpSync(dataDir, copy, { recursive: true });
+    // Without the snapshot the server took at shutdown: each test writes its own.
+    rmSync(join(copy, 'snapshots'), { recursive: true, force: true });
   });
   afterEach(() => rmSync(copy, { recursive: true, force: true }));
 
@@ -444,17 +453,22 @@ describe('audit export', () => {
       'actor',
       'correlationId',
       'causationId',
+      'causedBy',
       'eventId',
       'commandName',
       'wandbAction',
       'data',
     ]);
     const report = rows.find((row) => row[2] === 'ReportCreated') as string[];
-    expect(JSON.parse(report[11] as string)).toMatchObject({ reportId: 'rep-1', name: 'Q3 "final", v2' });
+    expect(JSON.parse(report[12] as string)).toMatchObject({ reportId: 'rep-1', name: 'Q3 "final", v2' });
     // The data field is quoted and its quotes doubled.
     expect(text).toContain('"{""reportId"":""rep-1""');
     const org = rows.find((row) => row[2] === 'OrganizationCreated') as string[];
-    expect(JSON.parse(org[11] as string).name).toBe('Acme, Inc.');
+    expect(JSON.parse(org[12] as string).name).toBe('Acme, Inc.');
+    // C7/A4: the project-role tracking is a cascade of carol's TeamRoleChanged, one position before it.
+    const tracking = rows.find((row) => row[2] === 'ProjectRoleChanged') as string[];
+    expect(tracking[0]).toBe(history.head);
+    expect(tracking[8]).toBe(String(Number(history.head) - 1));
   });
 });
 

@@ -27,6 +27,7 @@ export const CSV_COLUMNS = [
   'actor',
   'correlationId',
   'causationId',
+  'causedBy',
   'eventId',
   'commandName',
   'wandbAction',
@@ -41,6 +42,7 @@ function csvRow(e: AuditEntry): string {
   return csvRecord(
     CSV_COLUMNS.map((c) => {
       if (c === 'data') return JSON.stringify(e.data);
+      if (c === 'causedBy') return e.causedBy?.position ?? '';
       const v = e[c];
       return v === undefined ? '' : String(v);
     }),
@@ -140,7 +142,9 @@ export const auditExportCommand: Command = {
     try {
       if (format === 'csv') await writeOut(out, csvRecord(CSV_COLUMNS));
       // The audit index is rebuilt per batch of events and dropped after it: the same entries and filter
-      // semantics as GET /v1/audit, with memory bounded by the batch instead of the store.
+      // semantics as GET /v1/audit, with memory bounded by the batch instead of the store. A batch ends
+      // only between two commands, so a cascade's cause (same command, same append) is always in its
+      // batch and `causedBy` is filled as the server fills it.
       let batch: StoredEvent[] = [];
       const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
@@ -161,8 +165,14 @@ export const auditExportCommand: Command = {
         progress: { sink, mode: Progress.modeFor(sink, !ctx.quiet, false), label: 'export' },
         onEvent: (e) => {
           if (comparePositions(store, e.position, lower) < 0) return;
+          const last = batch[batch.length - 1];
+          const full =
+            batch.length >= 2000 &&
+            last !== undefined &&
+            last.metadata.correlationId !== e.metadata.correlationId;
+          const flushed = full ? flush() : undefined;
           batch.push(e);
-          return batch.length >= 2000 ? flush() : undefined;
+          return flushed;
         },
       });
       await flush();

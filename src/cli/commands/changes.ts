@@ -8,6 +8,7 @@ import {
   diffAccess,
   MATRIX_KINDS,
   type AccessChange,
+  type DiffOptions,
   type MatrixFilter,
 } from '../access-matrix';
 import type { ReadModel } from '../../read-model/read-model';
@@ -66,7 +67,11 @@ export async function printChanges(
 ) {
   const lines = [`${title}: ${plural(changes.length, 'change')}`];
   for (const c of changes.slice(0, limit)) {
-    lines.push(`${c.principal} on ${c.resource}: ${describeEntry(c.before)} -> ${describeEntry(c.after)}`);
+    const before = describeEntry(c.before);
+    const after = describeEntry(c.after);
+    lines.push(
+      `${c.principal} on ${c.resource}: ${before === after ? `${after} (same role)` : `${before} -> ${after}`}`,
+    );
     if (c.gained.length > 0) lines.push(`  + ${c.gained.join(' ')}`);
     if (c.lost.length > 0) lines.push(`  - ${c.lost.join(' ')}`);
   }
@@ -83,6 +88,7 @@ export function compareWithProgress(
   before: ReadModel,
   after: ReadModel,
   filter: MatrixFilter,
+  options: Omit<DiffOptions, 'onPair'> = {},
 ): AccessChange[] {
   const sink = progressSink(ctx);
   const progress = new Progress(sink, {
@@ -92,7 +98,7 @@ export function compareWithProgress(
     unit: 'pairs',
   });
   try {
-    return diffAccess(before, after, filter, () => progress.tick(''));
+    return diffAccess(before, after, filter, { ...options, onPair: () => progress.tick('') });
   } finally {
     progress.finish();
   }

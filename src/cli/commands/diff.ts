@@ -5,6 +5,7 @@ import { EXIT, UsageError } from '../errors';
 import { printJson, progressSink, type CommandContext } from '../output';
 import { Progress } from '../progress';
 import { comparePositions, newReadModel, replay, upperBound } from '../store';
+import { TouchedEntities } from '../touched';
 import { compareWithProgress, FILTER_OPTIONS, matrixFilter, printChanges } from './changes';
 
 export const diffCommand: Command = {
@@ -50,6 +51,8 @@ export const diffCommand: Command = {
     }
     const before = newReadModel(store);
     const after = newReadModel(store);
+    // Only the pairs the events between the two positions can have changed are compared (touched.ts).
+    const touched = new TouchedEntities();
     const sink = progressSink(ctx);
     await replay(
       store,
@@ -57,9 +60,16 @@ export const diffCommand: Command = {
         { readModel: before, until: fromBound },
         { readModel: after, until: toBound },
       ],
-      { progress: { sink, mode: Progress.modeFor(sink, !ctx.quiet, false), label: 'replay' } },
+      {
+        progress: { sink, mode: Progress.modeFor(sink, !ctx.quiet, false), label: 'replay' },
+        onEvent: (e) => {
+          if (comparePositions(store, e.position, fromBound) > 0) touched.add(e);
+        },
+      },
     );
-    const changes = compareWithProgress(ctx, before, after, filter);
+    const changes = compareWithProgress(ctx, before, after, filter, {
+      scope: (orgId) => touched.scopeOf(orgId),
+    });
     if (ctx.json) await printJson(ctx, { from: fromBound, to: toBound, changes });
     else await printChanges(ctx, `access changes from ${fromBound} to ${toBound}`, changes, limit);
     return changes.length > 0 && ctx.opts.flags.has('fail-on-diff') ? EXIT.findings : EXIT.ok;

@@ -14,7 +14,7 @@ import {
 } from '../output';
 import { Progress } from '../progress';
 import { newReadModel, replay, upperBound, type SkippedEvent } from '../store';
-import { snapshotSupport } from '../snapshots';
+import { SNAPSHOT_DIR_OPTION, snapshotSupport } from '../snapshots';
 
 /** Entity counts of a read model, summed over its orgs. */
 export function totalsOf(rm: ReadModel): Record<string, number> {
@@ -48,7 +48,7 @@ export const rebuildCommand: Command = {
     'Replays every event (or up to --to) into a fresh read model, as the server does at start-up, and',
     'prints how many events and organizations it folded, how long it took and the events/s rate.',
     'Progress goes to stderr: a bar on a terminal, a line every 2 s otherwise (--quiet: none).',
-    'With --write-snapshot the result is saved as a snapshot in the data directory, so that the next',
+    'With --write-snapshot the result is saved as a snapshot in the snapshot directory, so that the next',
     'server start (and verify) can use it.',
   ].join('\n'),
   options: [
@@ -59,6 +59,7 @@ export const rebuildCommand: Command = {
       description: 'stop after this position (inclusive)',
     },
     { name: 'write-snapshot', type: 'boolean', description: 'save the rebuilt read model as a snapshot' },
+    SNAPSHOT_DIR_OPTION,
   ],
   async run(ctx: CommandContext, store: EventStore): Promise<number> {
     const to = ctx.opts.strings.get('to');

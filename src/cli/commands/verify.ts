@@ -14,7 +14,7 @@ import {
   type CommandContext,
 } from '../output';
 import { Progress } from '../progress';
-import { snapshotSupport, type LoadedSnapshot } from '../snapshots';
+import { SNAPSHOT_DIR_OPTION, snapshotSupport, type LoadedSnapshot } from '../snapshots';
 import { diffReadModels, type StateDiffResult } from '../state-diff';
 import { newReadModel, replay, upperBound, type SkippedEvent } from '../store';
 
@@ -88,9 +88,10 @@ export const verifyCommand: Command = {
     '1. Hash chain: every event of every stream is re-hashed and linked to the previous event of its',
     '   stream (SQLite and memory stores; EventStoreDB events carry no chain). The first broken link is',
     '   reported with its position, stream, revision and reason.',
-    '2. Rebuild: the whole store is replayed into a fresh read model. When the data directory holds a',
-    '   snapshot, the rebuild at the snapshot position is compared with it and the first differences',
-    '   are printed; without a snapshot there is nothing to compare with and verify says so.',
+    '2. Rebuild: the whole store is replayed into a fresh read model. When the snapshot directory holds',
+    '   a usable snapshot (the newest one the server would start from), the rebuild at its position is',
+    '   compared with it and the first differences are printed; without one there is nothing to compare',
+    '   with and verify says so.',
     'Exit code 1 when a link is broken or the snapshot has drifted.',
   ].join('\n'),
   options: [
@@ -100,6 +101,7 @@ export const verifyCommand: Command = {
       valueName: '<n>',
       description: 'differences / broken links to list (default 20)',
     },
+    SNAPSHOT_DIR_OPTION,
   ],
   async run(ctx: CommandContext, store: EventStore): Promise<number> {
     const max = positiveInt('max-diffs', ctx.opts.strings.get('max-diffs'), 20, ctx.hint);

@@ -1,4 +1,5 @@
 import type { EventStore, StoredEvent } from '../../event-store/port';
+import type { OrgState } from '../../domain/model';
 import { CUSTOM_ROLE_CATALOGUE } from '../../domain/permissions';
 import { commaList, positiveInt } from '../args';
 import type { Command } from '../command';
@@ -45,6 +46,19 @@ export function customRoleTransform(
     }
     return { ...event, data: { ...event.data, permissions: next } };
   };
+}
+
+/** Users holding `custom:<roleId>` as a team role or a project-level role. */
+export function holdersOf(org: OrgState, roleId: string): Set<string> {
+  const role = `custom:${roleId}`;
+  const holders = new Set<string>();
+  for (const team of org.teams.values()) {
+    for (const [userId, r] of team.members) if (r === role) holders.add(`user:${userId}`);
+  }
+  for (const project of org.projects.values()) {
+    for (const [userId, r] of project.overrides) if (r === role) holders.add(`user:${userId}`);
+  }
+  return holders;
 }
 
 export const whatIfCommand: Command = {
@@ -137,7 +151,10 @@ export const whatIfCommand: Command = {
     const current = org.customRoles.get(role);
     if (!current)
       throw new UsageError(`custom role ${role} does not exist in ${orgId} at ${bound}`, ctx.hint);
-    const changes = compareWithProgress(ctx, actual, modified, filter);
+    // Only holders of the role can be affected: the permissions of every other role are untouched, and the
+    // rewritten events change nothing but this role's permission set (its base stays, so registry
+    // mappings, A19, do not move either).
+    const changes = compareWithProgress(ctx, actual, modified, filter, { principals: holdersOf(org, role) });
     const answer = {
       orgId,
       roleId: role,

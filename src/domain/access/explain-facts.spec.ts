@@ -148,6 +148,15 @@ describe('explainDecision', () => {
     );
   });
 
+  it('R124: a user outside the org needs to join it before any registry grant matters', () => {
+    const plan = explainDecision(world(), 'user:stranger', 'registry:read', 'registry:O.models');
+    expect(plan.result.allowed).toBe(false);
+    expect(plan.missing).toEqual({
+      need: 'user:stranger would need to be a member of org:O (R124)',
+      removalKeys: [factKeys.orgUser('O', 'stranger')],
+    });
+  });
+
   it('R85: enforced invitation control is cited for a member who may not invite', () => {
     const plan = explainDecision(world(), 'user:bob', 'team:invite', 'team:ml');
     expect(plan.result.allowed).toBe(false);

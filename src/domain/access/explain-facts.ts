@@ -663,6 +663,13 @@ function registryScope(
     return plan.add(`${permission} is not a registry permission`);
   const who = subject(plan, state, principal);
   if (who.kind === 'absent') return;
+  if (who.kind === 'outsider') {
+    // §3.7 first line: registries answer only to members of their org (R124).
+    return plan.need(
+      `${principal} would need to be a member of org:${state.orgId} (R124)`,
+      factKeys.orgUser(state.orgId, who.id),
+    );
+  }
   const grantKey = factKeys.registryGrant(registryId, principal);
   const ra = registryAccess(state, principal, registryId);
   for (const c of ra.contributions) contributionFact(plan, state, principal, who, registry, c.role, c.source);

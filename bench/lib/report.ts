@@ -1,0 +1,327 @@
+/**
+ * Turns a run's results into its section of BENCHMARKS.md: targets, then one table per measurement,
+ * then the profiles of missed targets. Sections are keyed by date and machine; a rerun on the same
+ * day and machine replaces its section, other runs and the hand-written parts stay as they are.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { BenchResults } from '../run';
+import type { ChecksResult } from '../phases/checks';
+import { BENCHMARKS_MD } from './paths';
+import type { ProfileSummary } from './profile';
+import { fmtInt, fmtMB, fmtMs, fmtUs } from './stats';
+
+const START = '<!-- bench-runs:start -->';
+const END = '<!-- bench-runs:end -->';
+
+export interface TargetRow {
+  id: string;
+  what: string;
+  goal: string;
+  measured: string;
+  /** null when not measured in this run. */
+  met: boolean | null;
+  /** How far off, when missed ("3.1× over", "needs 2.4× more"). */
+  miss?: string;
+}
+
+function over(value: number, limit: number): string {
+  return `${(value / limit).toFixed(1)}× over`;
+}
+
+function under(value: number, goal: number): string {
+  return `${(goal / value).toFixed(1)}× short`;
+}
+
+/** Evaluates every target of issue 5 against the results. */
+export function targets(r: BenchResults): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const at = r.store.meta.events ? `${fmtInt(r.store.meta.events)} events` : '';
+  const ours = r.phases.checks?.ours?.latency;
+  const casbin = r.phases.checks?.casbin?.latency;
+  const cedar = r.phases.checks?.cedar?.latency;
+  const le = (id: string, what: string, goal: string, value: number | undefined, limit: number, fmt: (x: number) => string): void => {
+    if (value === undefined || !Number.isFinite(value)) rows.push({ id, what, goal, measured: 'not measured', met: null });
+    else {
+      const met = value <= limit;
+      rows.push({ id, what, goal, measured: fmt(value), met, ...(met ? {} : { miss: over(value, limit) }) });
+    }
+  };
+  const ge = (id: string, what: string, goal: string, value: number | undefined, limit: number, fmt: (x: number) => string): void => {
+    if (value === undefined || !Number.isFinite(value)) rows.push({ id, what, goal, measured: 'not measured', met: null });
+    else {
+      const met = value >= limit;
+      rows.push({ id, what, goal, measured: fmt(value), met, ...(met ? {} : { miss: under(value, limit) }) });
+    }
+  };
+  le('check-p50', 'In-process check p50', '≤ 1 µs', ours?.perCallUs.p50, 1, fmtUs);
+  le('check-p99', 'In-process check p99', '≤ 10 µs', ours?.perCallUs.p99, 10, fmtUs);
+  const ratio = (peer: typeof ours): number | undefined =>
+    peer && ours ? peer.batchMeanUs / ours.batchMeanUs : undefined;
+  ge('vs-casbin', 'Faster than node-casbin (mean per check)', '≥ 50×', ratio(casbin), 50, (x) => `${fmtInt(x)}×`);
+  ge('vs-cedar', 'Faster than Cedar (mean per check)', '≥ 10×', ratio(cedar), 10, (x) => `${fmtInt(x)}×`);
+  const http = r.phases.http?.load;
+  ge('http-rps', 'HTTP check throughput (64 connections)', '≥ 10,000 req/s', http?.requestsPerSec, 10_000, (x) => `${fmtInt(x)} req/s`);
+  le('http-p99', 'HTTP check p99', '≤ 5 ms', http?.latencyMs.p99, 5, (x) => `${x} ms`);
+  const cmd = r.phases.commands?.load;
+  ge('commands', 'Durable commands over HTTP (32 connections)', '≥ 1,000/s', cmd?.requestsPerSec, 1000, (x) => `${fmtInt(x)}/s`);
+  ge('rebuild', `Rebuild from SQLite${at ? ` (${at})` : ''}`, '≥ 300,000 events/s', r.phases.readModel?.rebuild.eventsPerSecond, 300_000, (x) => `${fmtInt(x)} events/s`);
+  le('ready', 'Ready from snapshot', '≤ 1 s', r.phases.snapshots?.ready?.readyMs, 1000, fmtMs);
+  le('historical', 'Historical (`at:`) check p95, cold', '≤ 50 ms', r.phases.snapshots?.historical?.withSnapshots.ms.p95, 50, fmtMs);
+  le('memory', 'Read models resident (process RSS after build)', '≤ 500 MB', r.phases.readModel?.memory.rssAfter, 500 * 1048576, fmtMB);
+  return rows;
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]): string => `| ${cells.map(String).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function checksTable(c: NonNullable<BenchResults['phases']['checks']>): string {
+  const ours = c.ours?.latency;
+  const rows: (string | number)[][] = [];
+  for (const [name, r] of [['ours (read model)', c.ours], ['node-casbin', c.casbin], ['Cedar (wasm)', c.cedar]] as [
+    string,
+    ChecksResult | undefined,
+  ][]) {
+    if (!r) continue;
+    const l = r.latency;
+    const ratio = ours && r.engine !== 'ours' ? `${fmtInt(l.batchMeanUs / ours.batchMeanUs)}× / ${fmtInt(l.perCallUs.p50 / ours.perCallUs.p50)}×` : '—';
+    const agree = r.agreement ? `${fmtInt(r.agreement.agree)}/${fmtInt(r.agreement.sample)}` : '—';
+    rows.push([name, fmtUs(l.perCallUs.p50), fmtUs(l.perCallUs.p90), fmtUs(l.perCallUs.p99), fmtUs(l.batchMeanUs), fmtInt(l.throughputPerSec), agree, ratio]);
+  }
+  return table(['engine', 'p50', 'p90', 'p99', 'mean (batches)', 'checks/s (1 thread)', 'same answers as ours', 'slower than ours (mean / p50)'], rows);
+}
+
+function kindsTable(c: NonNullable<BenchResults['phases']['checks']>): string {
+  const kinds = ['project', 'run', 'registry'];
+  const rows = kinds.map((k) => {
+    const o = c.ours?.latency.byKindUs[k];
+    const cb = c.casbin?.latency.byKindUs[k];
+    const cd = c.cedar?.latency.byKindUs[k];
+    const ratio = (x: number | undefined): string => (x !== undefined && o ? `${fmtInt(x / o.p50)}×` : '—');
+    return [
+      k,
+      o ? `${fmtUs(o.p50)} / ${fmtUs(o.p99)}` : '—',
+      cb ? `${fmtUs(cb.p50)} / ${fmtUs(cb.p99)}` : '—',
+      cd ? `${fmtUs(cd.p50)} / ${fmtUs(cd.p99)}` : '—',
+      ratio(cb?.p50),
+      ratio(cd?.p50),
+    ];
+  });
+  return table(['check on', 'ours p50 / p99', 'casbin p50 / p99', 'Cedar p50 / p99', 'casbin ÷ ours (p50)', 'Cedar ÷ ours (p50)'], rows);
+}
+
+function profileBlock(name: string, p: ProfileSummary): string {
+  const self = p.topSelf.slice(0, 12).map((f) => `    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.frame}`);
+  const incl = p.topTotal.slice(0, 12).map((f) => `    ${f.totalPct.toFixed(1).padStart(5)}%  ${f.frame}`);
+  return [
+    `**${name}** (${fmtInt(p.samples)} samples over ${fmtMs(p.durationMs)}; \`${p.file}\`)`,
+    '',
+    '```',
+    'self time:',
+    ...self,
+    'inclusive:',
+    ...incl,
+    '```',
+  ].join('\n');
+}
+
+export function renderRun(r: BenchResults): { key: string; body: string } {
+  const day = r.date.slice(0, 10);
+  const key = `${day}-${r.machine.slug}`;
+  const m = r.machine;
+  const meta = r.store.meta;
+  const out: string[] = [];
+  out.push(`## ${day} — ${m.cpuModel}, ${m.cores} cores, ${fmtMB(m.memoryBytes)} RAM`);
+  out.push('');
+  const loads = Object.entries(r.load).map(([k, v]) => `${k} ${v.before}→${v.after}`);
+  out.push(
+    `Node ${m.node} on ${m.platform} (host \`${m.hostname}\`), ${r.options.quick ? 'quick run' : 'full run'}, ` +
+      `seed ${r.options.seed}, ${fmtInt(meta.events)} events, total ${fmtMs(r.durationMs)}. ` +
+      `The machine is shared with other work: 1-minute load average before→after each phase: ${loads.join(', ')}.`,
+  );
+  out.push('');
+  out.push(
+    `Data: ${meta.orgs} organizations, ${fmtInt(meta.counts.users ?? 0)} users, ${fmtInt(meta.counts.teams ?? 0)} teams ` +
+      `(${fmtInt(meta.counts.teamMemberships ?? 0)} memberships), ${fmtInt(meta.counts.customRoles ?? 0)} custom roles, ` +
+      `${fmtInt(meta.counts.serviceAccounts ?? 0)} service accounts, ${fmtInt(meta.counts.projects ?? 0)} projects ` +
+      `(open ${fmtInt(meta.counts.projectsOpen ?? 0)}, public ${fmtInt(meta.counts.projectsPublic ?? 0)}, team ${fmtInt(meta.counts.projectsTeam ?? 0)}, ` +
+      `restricted ${fmtInt(meta.counts.projectsRestricted ?? 0)}; ${fmtInt(meta.counts.restrictedMembers ?? 0)} restricted members, ` +
+      `${fmtInt(meta.counts.projectRoleOverrides ?? 0)} project-role overrides), ${fmtInt(meta.counts.runs ?? 0)} runs, ` +
+      `${fmtInt(meta.counts.registries ?? 0)} registries (${fmtInt(meta.counts.registryGrants ?? 0)} grants). ` +
+      `Generated from ${fmtInt(meta.commands)} commands through the deciders in ${fmtMs(meta.generationMs)} ` +
+      `(${fmtInt(meta.eventsPerSecond)} events/s, ${fmtMB(meta.fileBytes)} SQLite file${r.store.cached ? '; cached from an earlier run' : ''}).`,
+  );
+  out.push('');
+  out.push('### Targets');
+  out.push('');
+  out.push(
+    table(
+      ['target', 'goal', 'measured', 'status'],
+      targets(r).map((t) => [t.what, t.goal, t.measured, t.met === null ? '—' : t.met ? 'met' : `**missed** (${t.miss})`]),
+    ),
+  );
+  const c = r.phases.checks;
+  if (c) {
+    out.push('');
+    out.push('### In-process checks');
+    out.push('');
+    const mix = c.ours?.mix ?? c.casbin?.mix;
+    if (mix)
+      out.push(
+        `${fmtInt(mix.queries)} checks over ${mix.domains} sampled projects and registries ` +
+          `(project ${fmtInt(mix.counts.project)}, run ${fmtInt(mix.counts.run)}, registry ${fmtInt(mix.counts.registry)}), ` +
+          `same seed for every engine. Per-call latency: each call timed with \`process.hrtime.bigint()\` ` +
+          `minus the timer's own median cost (${c.ours?.latency.timerOverheadNs ?? '?'} ns); mean from batches timed as a whole.`,
+      );
+    out.push('');
+    out.push(checksTable(c));
+    out.push('');
+    out.push(kindsTable(c));
+    const f = c.casbin?.flatten ?? c.cedar?.flatten;
+    if (f) {
+      out.push('');
+      out.push(
+        `Peers' input: ${fmtInt(f.domains)} domains × every principal of their org = ${fmtInt(f.principalPairs)} pairs, ` +
+          `flattened in ${fmtMs(f.ms)} (${fmtInt(f.checksEvaluated)} of our checks) into ${f.profiles} permission profiles ` +
+          `and ${fmtInt(f.grants)} (principal, domain) grants. casbin: ${c.casbin?.setup?.policies ?? '?'} policies + ` +
+          `${fmtInt(Number(c.casbin?.setup?.groupings ?? 0))} role links, loaded in ${fmtMs(Number(c.casbin?.setup?.loadMs ?? NaN))}. ` +
+          `Cedar ${c.cedar?.setup?.version ?? '?'}: ${c.cedar?.setup?.policies ?? '?'} policies, ${f.profiles}×4 role groups.`,
+      );
+    }
+    for (const [name, res] of [['casbin', c.casbin], ['Cedar', c.cedar]] as const) {
+      const d = res?.agreement?.disagreements ?? [];
+      if (d.length > 0) {
+        out.push('');
+        out.push(`**${name} disagrees with ours** on ${d.length}+ checks, e.g. ${JSON.stringify(d.slice(0, 3))}`);
+      }
+    }
+  }
+  const h = r.phases.http;
+  const cmd = r.phases.commands;
+  if (h || cmd) {
+    out.push('');
+    out.push('### Over HTTP (autocannon in the same machine, server in a child process)');
+    out.push('');
+    const rows: (string | number)[][] = [];
+    const row = (name: string, l: { requestsPerSec: number; latencyMs: { p50: number; p90: number; p99: number; max: number }; requests: number; non2xx: number; errors: number; connections: number }): void => {
+      rows.push([name, l.connections, fmtInt(l.requestsPerSec), `${l.latencyMs.p50} ms`, `${l.latencyMs.p90} ms`, `${l.latencyMs.p99} ms`, `${l.latencyMs.max} ms`, fmtInt(l.requests), `${l.non2xx} / ${l.errors}`]);
+    };
+    if (h) {
+      row('GET /v1/check (the service)', h.load);
+      if (h.load16) row('GET /v1/check, fewer connections', h.load16);
+      if (h.floors.fastify) row('floor: bare fastify route, fixed body', h.floors.fastify);
+      if (h.floors.nodeHttp) row('floor: bare node:http, fixed body', h.floors.nodeHttp);
+    }
+    if (cmd) row(`POST /v1/commands (${fmtInt(cmd.mix.logRun)} LogRun, ${fmtInt(cmd.mix.assignTeamRole)} AssignTeamRole)`, cmd.load);
+    out.push(table(['workload', 'connections', 'req/s', 'p50', 'p90', 'p99', 'max', 'requests', 'non-2xx / errors'], rows));
+    out.push('');
+    if (h)
+      out.push(
+        `Check server: started from the head snapshot in ${fmtMs(h.server.startAppMs)} (audit-index backfill ${fmtMs(h.server.backfillMs)} before load), ` +
+          `RSS ${fmtMB(h.server.rssBytes)} with every read model, the audit index and Nest loaded; ` +
+          `${h.verified.agree}/${h.verified.sample} HTTP answers identical to the in-process answers.`,
+      );
+    if (cmd)
+      out.push(
+        `Commands: synchronous=FULL (acknowledged = fsynced), ${fmtInt(cmd.eventsAppended)} events appended. ` +
+          `This disk's ceiling without group commit: ${fmtInt(cmd.fsyncFloor.commitsPerSec)} durable commits/s ` +
+          `(${cmd.fsyncFloor.msPerCommit.toFixed(2)} ms each, WAL, one row per transaction).`,
+      );
+  }
+  const rm = r.phases.readModel;
+  const s = r.phases.snapshots;
+  if (rm || s) {
+    out.push('');
+    out.push('### Rebuild, start-up, history, memory');
+    out.push('');
+    const rows: string[][] = [];
+    if (rm) {
+      rows.push([
+        'Rebuild (readAll 5,000/page + ReadModel.apply)',
+        `${fmtInt(rm.rebuild.eventsPerSecond)} events/s (${fmtMs(rm.rebuild.totalMs)}: read ${fmtMs(rm.rebuild.readMs)}, apply ${fmtMs(rm.rebuild.applyMs)})`,
+      ]);
+      if (rm.floor)
+        rows.push([
+          'Floor: scan of the same SQLite table',
+          `${fmtInt(rm.floor.rawRowsPerSec)} rows/s raw; ${fmtInt(rm.floor.parseDataPerSec)}/s with JSON.parse(data); ${fmtInt(rm.floor.parseBothPerSec)}/s parsing data and metadata`,
+        ]);
+      rows.push([
+        'Read models in memory',
+        `RSS ${fmtMB(rm.memory.rssAfter)} (was ${fmtMB(rm.memory.rssBefore)}); heap ${fmtMB(rm.memory.heapUsedAfter)} (+${fmtMB(rm.memory.readModelHeapBytes)}) for ${fmtInt(rm.memory.runs)} runs, ${fmtInt(rm.memory.projects)} projects, ${fmtInt(rm.memory.indexEntries)} index entries${rm.memory.gcExposed ? '' : ' (no --expose-gc)'}`,
+      ]);
+    }
+    if (s?.prepare && s.prepare.snapshots.length > 0) {
+      const last = s.prepare.snapshots[s.prepare.snapshots.length - 1];
+      if (last)
+        rows.push([
+          'Snapshot at the head',
+          `${fmtMB(last.bytes)}${Number.isFinite(last.writeMs) ? `, encoded and written in ${fmtMs(last.writeMs)}` : ' (cached)'}; ${s.prepare.snapshots.length} snapshots spread over the history`,
+        ]);
+    }
+    if (s?.ready)
+      rows.push([
+        'Ready from snapshot (cold process)',
+        `${fmtMs(s.ready.readyMs)}: open store ${fmtMs(s.ready.openMs)}, read + decode ${fmtMs(s.ready.loadMs)}, catch up ${fmtInt(s.ready.catchUpEvents)} events ${fmtMs(s.ready.catchUpMs)}; RSS after ${fmtMB(s.ready.rssAfter)}`,
+      ]);
+    if (h)
+      rows.push(['Service start-up from the head snapshot (startApp)', `${fmtMs(h.server.startAppMs)}`]);
+    if (s?.historical) {
+      const w = s.historical.withSnapshots;
+      const wo = s.historical.withoutSnapshots;
+      rows.push([
+        `Historical \`at:\` check, cold, ${w.ms.count} random positions`,
+        `p50 ${fmtMs(w.ms.p50)}, p95 ${fmtMs(w.ms.p95)}, max ${fmtMs(w.ms.max)} (from the nearest of ${s.historical.snapshotsAvailable} snapshots); without snapshots: ${wo.samples.map((x) => `${fmtMs(x.ms)} at ${fmtInt(Number(x.position))}`).join(', ')}`,
+      ]);
+    }
+    if (s?.error) rows.push(['Snapshots', `not measured: ${s.error}`]);
+    out.push(table(['measurement', 'result'], rows));
+  }
+  const profiles = Object.entries(r.profiles);
+  if (profiles.length > 0) {
+    out.push('');
+    out.push('### Profiles of the missed targets');
+    out.push('');
+    out.push(
+      'CPU profiles (node:inspector, 200 µs sampling) of the measured region only, taken in a separate pass; ' +
+        'the profile files stay in `bench/.data/profiles/` (not committed).',
+    );
+    for (const [name, p] of profiles) {
+      out.push('');
+      out.push(profileBlock(name, p));
+    }
+  }
+  const errors = Object.entries(r.errors);
+  if (errors.length > 0) {
+    out.push('');
+    out.push(`Phases that failed: ${errors.map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+  }
+  return { key, body: out.join('\n') };
+}
+
+const SKELETON = `# Benchmarks
+
+\`npm run bench\` (1,000,000 events) or \`npm run bench -- --events 100000\` (quick data). Results:
+\`bench/results/<date>-<machine>.json\` and a section per run below.
+
+${START}
+${END}
+`;
+
+export function writeReport(r: BenchResults, file = BENCHMARKS_MD): void {
+  const { key, body } = renderRun(r);
+  let doc = existsSync(file) ? readFileSync(file, 'utf8') : SKELETON;
+  if (!doc.includes(START) || !doc.includes(END)) doc = `${doc.trimEnd()}\n\n${START}\n${END}\n`;
+  const open = `<!-- run:${key} -->`;
+  const close = `<!-- /run:${key} -->`;
+  const block = `${open}\n${body}\n${close}`;
+  const i = doc.indexOf(open);
+  const j = doc.indexOf(close);
+  if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + close.length);
+  else {
+    // Newest run first.
+    const at = doc.indexOf(START) + START.length;
+    doc = `${doc.slice(0, at)}\n${block}\n${doc.slice(at)}`;
+  }
+  writeFileSync(file, doc);
+}

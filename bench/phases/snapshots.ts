@@ -1,0 +1,215 @@
+/**
+ * Snapshot phases (child processes), on src/read-model/snapshot*.ts:
+ *
+ * - `prepare`: replays the store once and writes snapshots the way a running service would hold them
+ *   (SNAPSHOT_KEEP=10 spread over the history, plus one at the head), timing each write. Cached beside
+ *   the store: a rerun reuses them.
+ * - `ready`: a cold process that opens the store, loads the newest snapshot and catches up: the
+ *   start-up path of the service, without HTTP.
+ * - `historical`: `at:` checks at random positions through ReadSide.queriesAt, one fresh ReadSide per
+ *   position (cold LRU), with the snapshots and, for a few positions, without them.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { ReadSide } from '../../src/application/read-side';
+import { Queries } from '../../src/application/query.service';
+import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
+import { ProjectionRunner } from '../../src/read-model/projection-runner';
+import { ReadModel } from '../../src/read-model/read-model';
+import {
+  loadLatestSnapshot,
+  SnapshotManager,
+  usableSnapshots,
+  writeSnapshot,
+} from '../../src/read-model/snapshot-manager';
+import { FileSnapshotStore } from '../../src/read-model/snapshot-store';
+import { gc, runPhase } from '../lib/child';
+import { profiled } from '../lib/cpuprofile';
+import { Rng } from '../lib/prng';
+import { rebuild } from '../lib/rebuild';
+import { distribution, type Distribution } from '../lib/stats';
+
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+const KEEP = 10;
+
+export interface PrepareResult {
+  cached: boolean;
+  snapshots: { eventCount: number; position: string; bytes: number; writeMs: number }[];
+}
+
+export interface ReadyResult {
+  openMs: number;
+  loadMs: number;
+  catchUpMs: number;
+  catchUpEvents: number;
+  readyMs: number;
+  snapshotEvents: number;
+  snapshotBytes: number;
+  rssAfter: number;
+  heapUsedAfter: number;
+}
+
+export interface HistoricalSample {
+  position: string;
+  ms: number;
+  fromSnapshotAt: number | null;
+  replayedEvents: number;
+}
+
+export interface HistoricalResult {
+  withSnapshots: { samples: HistoricalSample[]; ms: Distribution };
+  withoutSnapshots: { samples: HistoricalSample[]; ms: Distribution };
+  snapshotsAvailable: number;
+}
+
+async function prepare(storeDir: string, snapDir: string, log: (l: string) => void): Promise<PrepareResult> {
+  const store = SqliteEventStore.open({ dataDir: storeDir, synchronous: 'FULL' });
+  const snapshots = new FileSnapshotStore(snapDir);
+  try {
+    const head = await store.headPosition();
+    if (existsSync(snapDir)) {
+      const usable = await usableSnapshots(snapshots, store, { discard: false });
+      if (usable.length >= KEEP && usable[usable.length - 1]?.header.position === head) {
+        return {
+          cached: true,
+          snapshots: usable.map((s) => ({
+            eventCount: s.header.eventCount,
+            position: s.header.position,
+            bytes: s.bytes,
+            writeMs: NaN,
+          })),
+        };
+      }
+    }
+    rmSync(snapDir, { recursive: true, force: true });
+    mkdirSync(snapDir, { recursive: true });
+    const total = Number(head ?? '0');
+    const step = Math.max(1, Math.floor(total / KEEP));
+    const rm = new ReadModel((a, b) => store.comparePositions(a, b));
+    const out: PrepareResult['snapshots'] = [];
+    const snap = async (): Promise<void> => {
+      const t0 = process.hrtime.bigint();
+      const s = await writeSnapshot(snapshots, rm, store.kind);
+      const writeMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      out.push({ eventCount: s.header.eventCount, position: s.header.position, bytes: s.bytes, writeMs });
+      log(`snapshot at ${s.header.eventCount} events: ${(s.bytes / 1e6).toFixed(1)} MB in ${writeMs.toFixed(0)} ms`);
+    };
+    let after: string | null = null;
+    for (;;) {
+      const batch = await store.readAll({ after, limit: 5000 });
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        rm.apply(e);
+        if (rm.eventCount % step === 0 && rm.eventCount < total) await snap();
+      }
+      after = (batch[batch.length - 1] as { position: string }).position;
+    }
+    await snap();
+    return { cached: false, snapshots: out };
+  } finally {
+    await store.close();
+  }
+}
+
+async function ready(storeDir: string, snapDir: string, profile: string | undefined): Promise<ReadyResult> {
+  return profiled(profile, () => readyOnce(storeDir, snapDir));
+}
+
+async function readyOnce(storeDir: string, snapDir: string): Promise<ReadyResult> {
+  const t0 = process.hrtime.bigint();
+  const store = SqliteEventStore.open({ dataDir: storeDir, synchronous: 'FULL' });
+  const t1 = process.hrtime.bigint();
+  const { loaded } = await loadLatestSnapshot(new FileSnapshotStore(snapDir), store, { discard: false });
+  if (!loaded) throw new Error(`no usable snapshot in ${snapDir}`);
+  const t2 = process.hrtime.bigint();
+  const before = loaded.readModel.eventCount;
+  const { rm } = await rebuild(store, 5000, loaded.readModel);
+  const t3 = process.hrtime.bigint();
+  await store.close();
+  gc();
+  const mem = process.memoryUsage();
+  const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
+  return {
+    openMs: ms(t0, t1),
+    loadMs: ms(t1, t2),
+    catchUpMs: ms(t2, t3),
+    catchUpEvents: rm.eventCount - before,
+    readyMs: ms(t0, t3),
+    snapshotEvents: loaded.snapshot.header.eventCount,
+    snapshotBytes: loaded.snapshot.bytes,
+    rssAfter: mem.rss,
+    heapUsedAfter: mem.heapUsed,
+  };
+}
+
+async function historical(
+  storeDir: string,
+  snapDir: string,
+  seed: number,
+  count: number,
+  withoutCount: number,
+  log: (l: string) => void,
+  profile: string | undefined,
+): Promise<HistoricalResult> {
+  const store = SqliteEventStore.open({ dataDir: storeDir, synchronous: 'FULL' });
+  try {
+    const manager = new SnapshotManager(new FileSnapshotStore(snapDir), store, { every: 1, keep: 1000 }, quiet);
+    const loaded = await manager.loadLatest();
+    const live = loaded?.readModel ?? (await rebuild(store, 5000)).rm;
+    const projection = new ProjectionRunner(store, live, quiet);
+    const head = Number(live.position ?? '0');
+    const rng = new Rng(seed + 3);
+    // Ask about a project that exists now; at an earlier position it may not exist yet, which is an answer too.
+    const probes: { principal: string; resource: string }[] = [];
+    for (const org of live.orgs.values()) {
+      const users = [...org.users.keys()];
+      const projects = [...org.projects.keys()];
+      if (users.length > 0 && projects.length > 0)
+        probes.push({ principal: `user:${rng.pick(users)}`, resource: `project:${rng.pick(projects)}` });
+    }
+    const ask = async (rs: ReadSide, position: string): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      const q: Queries = await rs.queriesAt({ kind: 'at', position });
+      const probe = rng.pick(probes);
+      q.check({ principal: probe.principal, permission: 'project:read', resource: probe.resource });
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    const sample = async (useSnapshots: boolean, n: number): Promise<HistoricalSample[]> => {
+      const out: HistoricalSample[] = [];
+      for (let i = 0; i < n; i++) {
+        const position = String(rng.int(1, head));
+        const base = useSnapshots ? manager.nearest(position) : undefined;
+        const rs = new ReadSide(store, projection, 60_000, 4, useSnapshots ? manager : null, quiet);
+        gc();
+        const ms = await ask(rs, position);
+        const fromSnapshotAt = base ? base.header.eventCount : null;
+        out.push({ position, ms, fromSnapshotAt, replayedEvents: Number(position) - (fromSnapshotAt ?? 0) });
+        log(`at:${position} ${useSnapshots ? 'with' : 'without'} snapshots: ${ms.toFixed(0)} ms`);
+      }
+      return out;
+    };
+    const withSnapshots = await profiled(profile, () => sample(true, count));
+    const withoutSnapshots = await sample(false, withoutCount);
+    return {
+      withSnapshots: { samples: withSnapshots, ms: distribution(withSnapshots.map((s) => s.ms)) },
+      withoutSnapshots: { samples: withoutSnapshots, ms: distribution(withoutSnapshots.map((s) => s.ms)) },
+      snapshotsAvailable: manager.list().length,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+runPhase('snapshots', async (args, log) => {
+  const storeDir = args.get('store');
+  const snapDir = args.get('snapshots');
+  const mode = args.get('mode');
+  if (!storeDir || !snapDir) throw new Error('--store <dir> and --snapshots <dir> are required');
+  if (mode === 'prepare') return prepare(storeDir, snapDir, log);
+  const profile = args.get('profile');
+  if (mode === 'ready') return ready(storeDir, snapDir, profile);
+  if (mode === 'historical') {
+    const count = args.num('count', 12);
+    return historical(storeDir, snapDir, args.num('seed', 42), count, args.num('without', 2), log, profile);
+  }
+  throw new Error('--mode must be prepare, ready or historical');
+});
