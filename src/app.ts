@@ -158,7 +158,9 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
   app
     .get(UnhandledExceptionBus)
     .subscribe((e) => logger.error(`unhandled CQRS exception: ${String(e.exception)}`));
-  app.enableShutdownHooks();
+  // No app.enableShutdownHooks(): Nest's handler re-raises SIGTERM after closing itself, which kills the
+  // process before RunningApp.close() (main.ts) has written the shutdown snapshot and closed the store.
+  // close() below runs Nest's shutdown hooks through app.close().
   await app.init();
   let url = '';
   if (options.listen !== false) {

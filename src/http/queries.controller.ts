@@ -2,12 +2,6 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards 
 import { QueryBus } from '@nestjs/cqrs';
 import { ReadQuery, type Consistency } from '../application/cqrs';
 import type { CheckInput, Queries } from '../application/query.service';
-import {
-  ORG_PERMISSIONS,
-  PROJECT_PERMISSIONS,
-  REGISTRY_PERMISSIONS,
-  TEAM_PERMISSIONS,
-} from '../domain/permissions';
 import type { AuditIndex, AuditFilter } from '../read-model/audit-index';
 import type { ProjectionRunner } from '../read-model/projection-runner';
 import type { AppConfig } from '../config/config';
@@ -22,18 +16,13 @@ import {
   POSITION_RE,
   EVENT_TYPE_RE,
   ACTOR_RE,
+  isCheckablePermission,
 } from './dto/common';
 import { type FieldError, ValidationFailedError } from './problem';
 import { APP_CONFIG, AUDIT_INDEX, PROJECTION } from './tokens';
 import { MALFORMED_JSON } from './json-body';
 import { notFound } from '../domain/errors';
 
-const PERMISSIONS = new Set<string>([
-  ...PROJECT_PERMISSIONS,
-  ...TEAM_PERMISSIONS,
-  ...ORG_PERMISSIONS,
-  ...REGISTRY_PERMISSIONS,
-]);
 const MAX_BATCH = 1000;
 
 type Params = Record<string, unknown>;
@@ -59,7 +48,7 @@ function checkInput(params: Params, errors: FieldError[], prefix = ''): CheckInp
   const sub: FieldError[] = [];
   const principal = str(params, 'principal', PRINCIPAL_RE, sub, 'user:<id> or sa:<id>');
   const permission = str(params, 'permission', /^[a-z]+:[a-z.-]+$/, sub, 'a permission id of api.md');
-  if (permission && !PERMISSIONS.has(permission) && !sub.some((e) => e.field === 'permission')) {
+  if (permission && !isCheckablePermission(permission) && !sub.some((e) => e.field === 'permission')) {
     sub.push({
       field: 'permission',
       message: `unknown permission "${permission}" (see api.md "Permissions")`,

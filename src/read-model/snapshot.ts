@@ -10,18 +10,24 @@ import { ReadModel, type UnknownEventLog } from './read-model';
 export const SNAPSHOT_FORMAT = 'wandb-permissions-snapshot';
 
 /**
- * How each piece of the payload is encoded. Measured on a generated state of 200,000 events
- * (5 orgs, 150k runs; Node 20 on 2 shared and busy cores, so only the ratios are meaningful):
+ * How the payload is encoded. Measured (issue 4) on generated states — 5 orgs, runs ~75% of the
+ * events — with Node 20 on 2 shared, busy cores (load average 5-11), so only the ratios are firm:
  *
- *   v8        encode ~170-290 ms   decode ~420-950 ms   30.2 MB
- *   columnar  encode ~600 ms       decode ~260-440 ms   13.6 MB (16.3 MB in 20k-entry pieces)
- *   tagged JSON (Maps/Sets as tagged arrays) was slower than both both ways and is not offered.
+ *   whole state, 1M events     encode       decode      size
+ *   v8.serialize               1.6-5.5 s    4.7-6.5 s   158 MB
+ *   JSON, Maps/Sets tagged     3.7-4.1 s    4.0-4.8 s   174 MB
+ *   columnar, one piece        ~10 s        4.2-8.9 s    70 MB   (one huge string-interning table)
  *
- * At 1,000,000 events (750k runs) the whole-state figures were v8 1.6-5.5 s / 4.7-6.5 s / 158 MB,
- * columnar ~10 s (interning one huge table) / 4.2-8.9 s / 70 MB; in pieces the interning tables stay
- * small. Columnar is the default: start-up and `at:` queries decode, and they are what waits; the
- * encode runs in slices while only the projection pauses (see {@link encodeSnapshot}). The header
- * names the encoding, so a file written with either one loads.
+ *   columnar in pieces (this)  encode       decode      size    longest event-loop stall
+ *   200k events                0.5-0.7 s    0.7-1.0 s    26 MB   ~0.1 s encoding
+ *   1M events                  4.4-4.9 s    5.6-6.1 s   145 MB   ~0.45 s (provenance.toJSON)
+ *   (with the provenance index, whose restore is ~40% of the decode time)
+ *
+ * Columnar in pieces is the choice: v8 encodes faster but decodes slower into twice the bytes, and
+ * decoding is what start-up and cold `at:` queries wait for; the encode runs in slices while only the
+ * projection pauses (see {@link encodeSnapshot}). Start-up over SQLite at 1M events, same machine:
+ * replay from the first event 35 s, from the head snapshot 12 s (plus the audit index rebuilt in the
+ * background, 22 s). The header names the encoding, so another one can be added without breaking files.
  */
 export type SnapshotEncoding = 'columnar';
 export const DEFAULT_SNAPSHOT_ENCODING: SnapshotEncoding = 'columnar';

@@ -109,6 +109,49 @@ it('an acknowledged command survives kill -9 of the server', async () => {
   }
 }, 90_000);
 
+it('SIGTERM shuts down gracefully: a snapshot at the head, and the next start is seeded from it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'perm-graceful-'));
+  try {
+    const first = startServer(dir, port);
+    let position = '';
+    try {
+      await waitHealthy(url, first.exited);
+      const r = await http(url, 'POST', '/v1/commands/CreateOrganization', {
+        token: TOKEN,
+        actor: 'system',
+        body: { orgId: 'graceful', name: 'Graceful', founderUserId: 'alice' },
+      });
+      expect(r.status).toBe(200);
+      position = r.body.position as string;
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect(await first.exited).toBe(0);
+    expect(readdirSync(join(dir, 'snapshots'))).toEqual([`snapshot-${position}.bin`]);
+    const second = startServer(dir, port);
+    try {
+      await waitHealthy(url, second.exited);
+      expect(second.output()).toContain(
+        `read models seeded from snapshot ${join(dir, 'snapshots', `snapshot-${position}.bin`)}`,
+      );
+      const q = await http(
+        url,
+        'GET',
+        '/v1/check?principal=user:alice&permission=org:manage-users&resource=org:graceful',
+        {
+          token: TOKEN,
+        },
+      );
+      expect(q.body.allowed).toBe(true);
+    } finally {
+      second.child.kill('SIGKILL');
+      await second.exited;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);
+
 it.each([
   ['a text file', (f: string) => writeFileSync(f, 'this is not a database\n'.repeat(100))],
   ['random bytes', (f: string) => writeFileSync(f, Buffer.alloc(8192, 7))],

@@ -17,6 +17,8 @@ export const diffCommand: Command = {
     'the access kind, the org/team/project/registry role, and the permissions check allows (every',
     'permission id of the resource scope). Project permissions held on own runs/reports only are shown',
     'as e.g. run:delete(own). --from 0 compares with the empty history.',
+    'Only the pairs whose principal or resource an event between the two positions names are compared;',
+    'an event that changes the whole org (custom roles, policies) makes every pair of the org a candidate.',
   ].join('\n'),
   options: [
     {
