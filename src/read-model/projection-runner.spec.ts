@@ -83,6 +83,20 @@ describe('ProjectionRunner.exclusive', () => {
     expect(order).toEqual(['a start', 'a end', 'b']);
   });
 
+  it('a wait that runs out during the pause starts over when it ends, instead of failing (busy, not behind)', async () => {
+    const gate = deferred();
+    const paused = runner.exclusive(() => gate.promise);
+    await store.append('org-o', [userJoined('w')], 'any');
+    const waiting = runner.waitFor('1', 5);
+    // Well past the 5 ms budget while paused.
+    await new Promise<void>((r) => setTimeout(r, 50));
+    gate.resolve();
+    await paused;
+    await expect(waiting).resolves.toBeUndefined();
+    // Without a pause the same budget still fails.
+    await expect(runner.waitFor('9', 5)).rejects.toThrow(/has not reached position 9/);
+  });
+
   it('releases the projection when the work fails', async () => {
     await expect(
       runner.exclusive(async () => {

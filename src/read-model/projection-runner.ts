@@ -133,14 +133,21 @@ export class ProjectionRunner {
   waitFor(position: string, timeoutMs: number): Promise<void> {
     if (this.readModel.includes(position)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        position,
-        resolve,
-        timer: setTimeout(() => {
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          reject(new NotCaughtUpError(position, this.readModel.position, timeoutMs));
-        }, timeoutMs),
+      const expire = (): void => {
+        // Paused for a snapshot (exclusive): the instance is busy, not behind. The time budget starts
+        // again once the pause ends, so a command whose events are already stored is not answered
+        // 503 because a large snapshot was being encoded.
+        if (this.gate) {
+          const gate = this.gate;
+          void gate.then(() => {
+            if (this.waiters.includes(waiter)) waiter.timer = setTimeout(expire, timeoutMs);
+          });
+          return;
+        }
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new NotCaughtUpError(position, this.readModel.position, timeoutMs));
       };
+      const waiter: Waiter = { position, resolve, timer: setTimeout(expire, timeoutMs) };
       this.waiters.push(waiter);
     });
   }
