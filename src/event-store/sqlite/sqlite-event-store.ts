@@ -439,8 +439,19 @@ function initialise(db: Database.Database, file: string): void {
   }).immediate();
 }
 
+/**
+ * Duck-typed on purpose: the native addon keeps the SqliteError class of the first module instance that
+ * loaded it, so with several module registries in one process (jest workers, bundlers) `instanceof`
+ * against this instance's class fails for genuine SQLite errors.
+ */
 function isSqliteError(error: unknown): error is Error & { code: string } {
-  return error instanceof Database.SqliteError;
+  if (error instanceof Database.SqliteError) return true;
+  return (
+    error instanceof Error &&
+    error.name === 'SqliteError' &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    (error as { code: string }).code.startsWith('SQLITE_')
+  );
 }
 
 function mapSqliteError(error: unknown, file: string, operation: string): Error {
