@@ -1,5 +1,5 @@
 /**
- * Exit codes of the CLI (docs/cli.md). Scripts branch on them, so they are part of the contract.
+ * Exit codes of the CLI (README, "Replay CLI"). Scripts branch on them, so they are part of the contract.
  */
 export const EXIT = {
   ok: 0,

@@ -1,6 +1,6 @@
 /*
  * Replay-based debugging against any store: `npm run cli -- <command> [options]` (after `npm run build`).
- * See docs/cli.md. Exit codes: 0 ok, 1 findings (broken chain, drift, --fail-on-diff), 2 usage error,
+ * See the README, "Replay CLI". Exit codes: 0 ok, 1 findings (broken chain, drift, --fail-on-diff), 2 usage error,
  * 3 store error, 70 internal error.
  */
 import { formatOptions, GLOBAL_OPTIONS, parseOptions } from './args';
