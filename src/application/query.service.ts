@@ -50,8 +50,8 @@ export class Queries {
 
   /** A check on a resource that does not exist (or no longer exists) is a denial, not an error. */
   check(input: CheckInput): CheckResult {
-    const { kind, id } = splitRef(input.resource);
-    const org = this.orgFor(kind, id);
+    const orgId = this.rm.orgOfRef(input.resource);
+    const org = orgId === undefined ? undefined : this.rm.org(orgId);
     if (!org) return { allowed: false, reason: `${input.resource} does not exist` };
     return check(org, input.principal, input.permission, input.resource);
   }

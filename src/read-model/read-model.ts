@@ -61,6 +61,18 @@ export class ReadModel {
   }
 
   /**
+   * The org owning a resource reference (`project:P`, `org:O`, …). The index keys are the reference
+   * strings themselves, so the hot check path looks up the caller's string without building a new one.
+   */
+  orgOfRef(ref: string): string | undefined {
+    if (ref.startsWith('org:')) {
+      const id = ref.slice(4);
+      return this.orgs.has(id) ? id : undefined;
+    }
+    return this.index.get(ref);
+  }
+
+  /**
    * Restores the optional parts a snapshot carried (snapshot.ts), each as its `toJSON()`. Parts this
    * version does not know are ignored; a part the snapshot lacks keeps its empty initial value.
    */

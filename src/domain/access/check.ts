@@ -217,7 +217,7 @@ function checkProject(
     return deny(undefined, `${permission} is not a project-scope permission`);
   const who = identify(state, principal);
   if (who.kind === 'unknown' || who.kind === 'inactive') return absent(who);
-  const pa = projectAccess(state, principal, project.projectId);
+  const pa = projectAccess(state, principal, project.projectId, false);
   if (PROJECT_MANAGEMENT_PERMISSIONS.has(permission))
     return checkManagement(state, who, permission, project, pa);
   return checkContent(state, who, principal, permission, pa, item);

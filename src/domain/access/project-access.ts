@@ -25,24 +25,35 @@ function orgRoleStep(user: UserState): string {
   return user.orgRole === 'admin' ? 'orgAdmin' : user.orgRole === 'member' ? 'orgMember' : 'orgViewer';
 }
 
-export function projectAccess(state: OrgState, principal: Principal, projectId: string): ProjectAccess {
+/** Shared empty derivation for callers that asked for none (the check path: no allocation per step). */
+const NO_DERIVATION = Object.freeze([]) as unknown as string[];
+
+/**
+ * `withDerivation=false` is for `check`, which needs the decision but not the human-readable steps:
+ * building them is most of the allocation on the hot path.
+ */
+export function projectAccess(
+  state: OrgState,
+  principal: Principal,
+  projectId: string,
+  withDerivation = true,
+): ProjectAccess {
   const project = state.projects.get(projectId);
   if (!project) return noAccess([`project:${projectId} not found`], []);
   const ref = parseRef(principal);
-  if (ref?.kind === 'user') return userAccess(state, ref.id, project);
-  if (ref?.kind === 'sa') return serviceAccountAccess(state, ref.id, project);
+  if (ref?.kind === 'user') return userAccess(state, ref.id, project, withDerivation);
+  if (ref?.kind === 'sa') return serviceAccountAccess(state, ref.id, project, withDerivation);
   return noAccess([`not a principal: ${principal}`], []);
 }
 
-function userAccess(state: OrgState, userId: string, project: ProjectState): ProjectAccess {
-  const visibility = `visibility=${project.visibility}`;
+function userAccess(state: OrgState, userId: string, project: ProjectState, derive: boolean): ProjectAccess {
   const user = state.users.get(userId);
   if (!user) {
     // §3.4's first line answers NONE for a user outside the org, but table §3.3 has an explicit row
     // "User outside the org / anonymous": Open → view and submit (R14: "anyone who knows about the
     // project"), Public → view only (R15), Team/Restricted → nothing (R16, R17). The table is the more
     // specific statement for Open/Public, so it wins there; for Team/Restricted both agree.
-    const steps = ['notOrgMember', visibility];
+    const steps = derive ? ['notOrgMember', `visibility=${project.visibility}`] : NO_DERIVATION;
     if (project.visibility === 'open') {
       return {
         access: 'external-contributor',
@@ -65,10 +76,11 @@ function userAccess(state: OrgState, userId: string, project: ProjectState): Pro
   }
   if (user.status !== 'active') {
     // A39: memberships are kept but inert; every check fails while deactivated.
-    return noAccess([orgRoleStep(user), 'deactivated'], ['A39']);
+    return noAccess(derive ? [orgRoleStep(user), 'deactivated'] : NO_DERIVATION, ['A39']);
   }
 
-  const steps: string[] = [orgRoleStep(user)];
+  // `steps?.push(…)` skips evaluating the step text when no derivation was asked for.
+  const steps: string[] | null = derive ? [orgRoleStep(user)] : null;
   const team = state.teams.get(project.teamId);
   const memberRole = team?.members.get(userId);
   const isOrgAdmin = user.orgRole === 'admin';
@@ -76,17 +88,18 @@ function userAccess(state: OrgState, userId: string, project: ProjectState): Pro
   let source: 'teamRole' | 'orgAdmin' = 'teamRole';
   const rules: string[] = [];
   if (memberRole !== undefined) {
-    steps.push(`teamRole=${memberRole}(team:${project.teamId})`);
+    steps?.push(`teamRole=${memberRole}(team:${project.teamId})`);
   } else if (isOrgAdmin) {
     // A9: an org admin outside the team acts as a virtual team admin.
     teamRole = 'admin';
     source = 'orgAdmin';
     rules.push('A9');
-    steps.push(`virtualTeamRole=admin(team:${project.teamId})`);
+    steps?.push(`virtualTeamRole=admin(team:${project.teamId})`);
   } else {
-    steps.push(`notInTeam(team:${project.teamId})`);
+    steps?.push(`notInTeam(team:${project.teamId})`);
   }
-  steps.push(visibility);
+  steps?.push(`visibility=${project.visibility}`);
+  const derivation = steps ?? NO_DERIVATION;
 
   switch (project.visibility) {
     case 'open':
@@ -94,14 +107,14 @@ function userAccess(state: OrgState, userId: string, project: ProjectState): Pro
       if (teamRole !== undefined) {
         const stored = project.overrides.get(userId);
         // A6: an override kept from a Team/Restricted past is inactive while the scope is Open/Public.
-        if (stored !== undefined) steps.push(`projectOverride=${stored}(inactive, A6)`);
+        if (stored !== undefined) steps?.push(`projectOverride=${stored}(inactive, A6)`);
         return {
           access: 'role',
           role: teamRole,
           teamRole,
           override: false,
           source,
-          derivation: steps,
+          derivation,
           rules: [...rules, ...(stored ? ['A6'] : [])],
         };
       }
@@ -111,7 +124,7 @@ function userAccess(state: OrgState, userId: string, project: ProjectState): Pro
           access: 'external-contributor',
           override: false,
           source: 'external',
-          derivation: steps,
+          derivation,
           rules: ['R14'],
         };
       }
@@ -119,18 +132,18 @@ function userAccess(state: OrgState, userId: string, project: ProjectState): Pro
         access: 'external-viewer',
         override: false,
         source: 'external',
-        derivation: steps,
+        derivation,
         rules: ['R15'],
       };
     }
     case 'team': {
-      if (teamRole === undefined) return noAccess(steps, ['R16']);
-      return withOverride(project, userId, teamRole, source, steps, rules);
+      if (teamRole === undefined) return noAccess(derivation, ['R16']);
+      return withOverride(project, userId, teamRole, source, steps, derivation, rules);
     }
     case 'restricted': {
-      if (teamRole === undefined) return noAccess(steps, ['R17']);
+      if (teamRole === undefined) return noAccess(derivation, ['R17']);
       if (!project.restrictedMembers.has(`user:${userId}`)) {
-        steps.push('notRestrictedMember');
+        steps?.push('notRestrictedMember');
         // A10/C1: team admins — and org admins, whatever their own team role (A9) — keep management
         // rights and may self-join, but see no content until they join.
         if (teamRole === 'admin' || isOrgAdmin) {
@@ -139,7 +152,7 @@ function userAccess(state: OrgState, userId: string, project: ProjectState): Pro
             teamRole,
             override: false,
             source,
-            derivation: steps,
+            derivation,
             rules: [...rules, 'A10'],
           };
         }
@@ -148,12 +161,12 @@ function userAccess(state: OrgState, userId: string, project: ProjectState): Pro
           teamRole,
           override: false,
           source: 'none',
-          derivation: steps,
+          derivation,
           rules: ['R17', 'R108'],
         };
       }
-      steps.push('restrictedMember');
-      return withOverride(project, userId, teamRole, source, steps, rules);
+      steps?.push('restrictedMember');
+      return withOverride(project, userId, teamRole, source, steps, derivation, rules);
     }
   }
 }
@@ -164,19 +177,20 @@ function withOverride(
   userId: string,
   teamRole: TeamRole,
   source: 'teamRole' | 'orgAdmin',
-  steps: string[],
+  steps: string[] | null,
+  derivation: string[],
   rules: string[],
 ): ProjectAccess {
   const override = project.overrides.get(userId);
   if (override !== undefined) {
-    steps.push(`projectOverride=${override}(*)`);
+    steps?.push(`projectOverride=${override}(*)`);
     return {
       access: 'role',
       role: override,
       teamRole,
       override: true,
       source: 'projectOverride',
-      derivation: steps,
+      derivation,
       rules: [...rules, 'R110'],
     };
   }
@@ -186,7 +200,7 @@ function withOverride(
     teamRole,
     override: false,
     source,
-    derivation: steps,
+    derivation,
     rules: [...rules, 'R28'],
   };
 }
@@ -196,36 +210,44 @@ function withOverride(
  * Member-equivalent (A35) on Open/Public/Team projects and on Restricted ones only once added (R21, R117,
  * R118). A team SA in another team: Open → log and read (R119), Public → read (A36), else nothing (R119).
  */
-function serviceAccountAccess(state: OrgState, saId: string, project: ProjectState): ProjectAccess {
+function serviceAccountAccess(
+  state: OrgState,
+  saId: string,
+  project: ProjectState,
+  derive: boolean,
+): ProjectAccess {
   const sa = state.serviceAccounts.get(saId);
   if (!sa) return noAccess([`serviceAccount sa:${saId} not found`], []);
-  const steps = [`serviceAccount(scope=${sa.scope}, team:${sa.teamId})`, `visibility=${project.visibility}`];
+  const steps = derive
+    ? [`serviceAccount(scope=${sa.scope}, team:${sa.teamId})`, `visibility=${project.visibility}`]
+    : null;
+  const derivation = steps ?? NO_DERIVATION;
   const inScope = sa.scope === 'org' || sa.teamId === project.teamId;
   const scopeRule = sa.scope === 'org' ? 'R117' : 'R118';
   if (inScope) {
     if (project.visibility === 'restricted') {
       if (!project.restrictedMembers.has(`sa:${saId}`)) {
-        steps.push('notRestrictedMember');
-        return noAccess(steps, ['R21', scopeRule]);
+        steps?.push('notRestrictedMember');
+        return noAccess(derivation, ['R21', scopeRule]);
       }
-      steps.push('restrictedMember');
+      steps?.push('restrictedMember');
     }
     return {
       access: 'role',
       role: 'member',
       override: false,
       source: 'serviceAccount',
-      derivation: steps,
+      derivation,
       rules: ['A35', scopeRule],
     };
   }
-  steps.push(`otherTeam(team:${project.teamId})`);
+  steps?.push(`otherTeam(team:${project.teamId})`);
   if (project.visibility === 'open') {
     return {
       access: 'external-contributor',
       override: false,
       source: 'serviceAccount',
-      derivation: steps,
+      derivation,
       rules: ['R119'],
     };
   }
@@ -234,9 +256,9 @@ function serviceAccountAccess(state: OrgState, saId: string, project: ProjectSta
       access: 'external-viewer',
       override: false,
       source: 'serviceAccount',
-      derivation: steps,
+      derivation,
       rules: ['A36'],
     };
   }
-  return noAccess(steps, ['R119']);
+  return noAccess(derivation, ['R119']);
 }

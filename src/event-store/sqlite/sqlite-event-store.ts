@@ -450,7 +450,7 @@ function isSqliteError(error: unknown): error is Error & { code: string } {
     error instanceof Error &&
     error.name === 'SqliteError' &&
     typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { code: string }).code.startsWith('SQLITE_')
+    (error as unknown as { code: string }).code.startsWith('SQLITE_')
   );
 }
 
