@@ -6,7 +6,12 @@
 import Fastify from 'fastify';
 import { createServer } from 'node:http';
 
-const BODY = JSON.stringify({ allowed: true, role: 'member', reason: 'R9: member holds run:read', position: '1000000' });
+const BODY = JSON.stringify({
+  allowed: true,
+  role: 'member',
+  reason: 'R9: member holds run:read',
+  position: '1000000',
+});
 
 async function main(): Promise<void> {
   const mode = process.argv[2] ?? 'http';

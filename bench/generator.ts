@@ -28,7 +28,11 @@ import {
   type RegistryRole,
   type TeamRole,
 } from '../src/domain/model';
-import { CUSTOM_ROLE_CATALOGUE, MEMBER_BASE_PERMISSIONS, VIEWER_BASE_PERMISSIONS } from '../src/domain/permissions';
+import {
+  CUSTOM_ROLE_CATALOGUE,
+  MEMBER_BASE_PERMISSIONS,
+  VIEWER_BASE_PERMISSIONS,
+} from '../src/domain/permissions';
 import type { NewEvent } from '../src/event-store/port';
 import { SQLITE_FILE_NAME, SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import { parseArgs } from './lib/args';
@@ -320,7 +324,8 @@ class Generator {
 
   async setupOrg(index: number, orgCount: number): Promise<void> {
     const orgId = `o${index}`;
-    const type: DeploymentType = index % 8 === 5 ? 'multi-tenant' : index % 4 === 2 ? 'self-managed' : 'dedicated';
+    const type: DeploymentType =
+      index % 8 === 5 ? 'multi-tenant' : index % 4 === 2 ? 'self-managed' : 'dedicated';
     // Registries default differently before 0.75.0 (R135): keep a few orgs on an older server.
     const serverVersion = index % 4 === 1 ? '0.74.2' : '0.76.1';
     const plan: OrgPlan = {
@@ -379,14 +384,24 @@ class Generator {
   private async addUser(plan: OrgPlan): Promise<void> {
     const userId = this.newId(plan, 'user', 'u');
     const role: OrgRole = this.rng.weighted({ member: 85, viewer: 11, admin: 4 });
-    if (await this.exec(plan, 'AddUserToOrganization', { orgId: plan.orgId, userId, role }, this.founderActor(plan)))
+    if (
+      await this.exec(
+        plan,
+        'AddUserToOrganization',
+        { orgId: plan.orgId, userId, role },
+        this.founderActor(plan),
+      )
+    )
       plan.users.push(userId);
   }
 
   private async createCustomRole(plan: OrgPlan): Promise<void> {
     const roleId = this.newId(plan, 'role', 'cr');
     const base = this.rng.chance(0.6) ? 'member' : 'viewer';
-    const permissions = this.rng.sample(base === 'member' ? MEMBER_ADDABLE : VIEWER_ADDABLE, this.rng.int(1, 3));
+    const permissions = this.rng.sample(
+      base === 'member' ? MEMBER_ADDABLE : VIEWER_ADDABLE,
+      this.rng.int(1, 3),
+    );
     const ok = await this.exec(
       plan,
       'CreateCustomRole',
@@ -399,12 +414,19 @@ class Generator {
   private async createTeam(plan: OrgPlan): Promise<void> {
     const teamId = this.newId(plan, 'team', 't');
     // `system` creates the team (admin tooling): nobody joins implicitly (A49), members are added below.
-    if (!(await this.exec(plan, 'CreateTeam', { orgId: plan.orgId, teamId, name: `Team ${teamId}` }, 'system')))
+    if (
+      !(await this.exec(plan, 'CreateTeam', { orgId: plan.orgId, teamId, name: `Team ${teamId}` }, 'system'))
+    )
       return;
     plan.teams.push(teamId);
     const admin = this.pickUser(plan, true);
     if (admin !== undefined)
-      await this.exec(plan, 'AddTeamMember', { teamId, userId: admin, role: 'admin' }, this.founderActor(plan));
+      await this.exec(
+        plan,
+        'AddTeamMember',
+        { teamId, userId: admin, role: 'admin' },
+        this.founderActor(plan),
+      );
     const size = this.rng.int(8, 40);
     for (let i = 0; i < size; i++) await this.addTeamMember(plan, teamId);
     const futureProjectsPrivate = this.rng.chance(0.12);
@@ -479,7 +501,12 @@ class Generator {
         : 'restricted'
       : this.rng.weighted({ team: 45, restricted: 20, open: 18, public: 17 });
     const projectId = this.newId(plan, 'project', 'p');
-    const body: CommandBodies['CreateProject'] = { projectId, teamId, name: `Project ${projectId}`, visibility };
+    const body: CommandBodies['CreateProject'] = {
+      projectId,
+      teamId,
+      name: `Project ${projectId}`,
+      visibility,
+    };
     if (visibility === 'restricted') {
       const members = [...team.members.keys()].filter((id) => `user:${id}` !== actor);
       const invitees = this.rng.sample(members, this.rng.int(1, 6)).map((id) => `user:${id}`);
@@ -539,7 +566,12 @@ class Generator {
     const author = this.pickContributor(plan, p.teamId);
     if (author === undefined) return;
     const reportId = this.newId(plan, 'report', 'rep');
-    await this.exec(plan, 'CreateReport', { reportId, projectId: pid, name: `Report ${reportId}` }, `user:${author}`);
+    await this.exec(
+      plan,
+      'CreateReport',
+      { reportId, projectId: pid, name: `Report ${reportId}` },
+      `user:${author}`,
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -554,7 +586,10 @@ class Generator {
     const team = s.teams.get(p.teamId);
     if (!team) return;
     const sas = this.serviceAccountsFor(plan, p.teamId);
-    const people = p.visibility === 'restricted' ? [...p.restrictedMembers] : [...team.members.keys()].map((id) => `user:${id}`);
+    const people =
+      p.visibility === 'restricted'
+        ? [...p.restrictedMembers]
+        : [...team.members.keys()].map((id) => `user:${id}`);
     // Ask the effective-role module first (a microsecond) rather than let the decider refuse: a viewer, a
     // viewer-based custom role or an SA outside a restricted project cannot log (R6, R9, R21).
     for (let attempt = 0; attempt < 6; attempt++) {
@@ -662,7 +697,12 @@ class Generator {
     const members = [...p.restrictedMembers].filter((m) => m !== p.owner);
     if (members.length === 0) return;
     const principal = this.rng.pick(members);
-    await this.exec(plan, 'RemoveFromRestrictedProject', { projectId: pid, principal }, this.founderActor(plan));
+    await this.exec(
+      plan,
+      'RemoveFromRestrictedProject',
+      { projectId: pid, principal },
+      this.founderActor(plan),
+    );
   }
 
   private async changeRegistryRole(plan: OrgPlan): Promise<void> {
@@ -708,7 +748,12 @@ class Generator {
     if (!u || userId === undefined) return;
     // Org viewer (A3/R60) cascades over the user's teams and registries; keep it the rare case.
     const role: OrgRole = this.rng.chance(0.1) ? 'viewer' : u.orgRole === 'admin' ? 'member' : 'admin';
-    await this.exec(plan, 'ChangeOrganizationRole', { orgId: plan.orgId, userId, role }, this.founderActor(plan));
+    await this.exec(
+      plan,
+      'ChangeOrganizationRole',
+      { orgId: plan.orgId, userId, role },
+      this.founderActor(plan),
+    );
   }
 
   private async toggleUserStatus(plan: OrgPlan): Promise<void> {
@@ -724,7 +769,12 @@ class Generator {
   private async removeUser(plan: OrgPlan): Promise<void> {
     const userId = this.pickUser(plan);
     if (userId === undefined) return;
-    await this.exec(plan, 'RemoveUserFromOrganization', { orgId: plan.orgId, userId }, this.founderActor(plan));
+    await this.exec(
+      plan,
+      'RemoveUserFromOrganization',
+      { orgId: plan.orgId, userId },
+      this.founderActor(plan),
+    );
   }
 
   private async updateCustomRole(plan: OrgPlan): Promise<void> {
@@ -734,7 +784,9 @@ class Generator {
     const roleId = this.rng.pick(roles);
     const role = s.customRoles.get(roleId);
     if (!role) return;
-    const addable = (role.base === 'member' ? MEMBER_ADDABLE : VIEWER_ADDABLE).filter((p) => !role.added.has(p));
+    const addable = (role.base === 'member' ? MEMBER_ADDABLE : VIEWER_ADDABLE).filter(
+      (p) => !role.added.has(p),
+    );
     const body: CommandBodies['UpdateCustomRole'] = { orgId: plan.orgId, roleId };
     if (role.added.size > 1 && (addable.length === 0 || this.rng.chance(0.5)))
       body.removePermissions = [this.rng.pick([...role.added])];
@@ -745,7 +797,8 @@ class Generator {
 
   private async setOwningTeam(plan: OrgPlan): Promise<void> {
     const registryId = this.pickCustomRegistry(plan);
-    if (registryId === undefined || registryId.endsWith('.models') || registryId.endsWith('.datasets')) return;
+    if (registryId === undefined || registryId.endsWith('.models') || registryId.endsWith('.datasets'))
+      return;
     const teamId = this.rng.chance(0.2) ? null : (this.pickTeam(plan) ?? null);
     await this.exec(plan, 'SetRegistryOwningTeam', { registryId, teamId }, this.founderActor(plan));
   }
@@ -760,7 +813,8 @@ class Generator {
 
   private async deleteProject(plan: OrgPlan): Promise<void> {
     const pid = this.pickProject(plan);
-    if (pid !== undefined) await this.exec(plan, 'DeleteProject', { projectId: pid }, this.founderActor(plan));
+    if (pid !== undefined)
+      await this.exec(plan, 'DeleteProject', { projectId: pid }, this.founderActor(plan));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -773,7 +827,9 @@ class Generator {
       if (this.eventCount < nextReport) return;
       nextReport += 100_000;
       const s = (Date.now() - started) / 1000;
-      log(`  ${this.eventCount} events, ${this.commands} commands, ${s.toFixed(1)} s (${Math.round(this.eventCount / s)}/s)`);
+      log(
+        `  ${this.eventCount} events, ${this.commands} commands, ${s.toFixed(1)} s (${Math.round(this.eventCount / s)}/s)`,
+      );
     };
     for (let i = 0; i < orgCount && this.eventCount < target; i++) {
       await this.setupOrg(i, orgCount);

@@ -97,7 +97,11 @@ class Picker {
   private teamMembers(org: OrgState, teamId: string): string[] {
     const key = `${org.orgId}/${teamId}`;
     let l = this.teamLists.get(key);
-    if (!l) this.teamLists.set(key, (l = [...(org.teams.get(teamId)?.members.keys() ?? [])].map((id) => `user:${id}`)));
+    if (!l)
+      this.teamLists.set(
+        key,
+        (l = [...(org.teams.get(teamId)?.members.keys() ?? [])].map((id) => `user:${id}`)),
+      );
     return l;
   }
 
@@ -171,7 +175,12 @@ export function buildQueryMix(
     if (kind === 'registry' && registries.length === 0) kind = 'project';
     if (kind === 'project') {
       const { org, p } = rng.pick(projects);
-      push(kind, picker.forProject(org, p), rng.weighted(PROJECT_PERMISSION_WEIGHTS), `project:${p.projectId}`);
+      push(
+        kind,
+        picker.forProject(org, p),
+        rng.weighted(PROJECT_PERMISSION_WEIGHTS),
+        `project:${p.projectId}`,
+      );
     } else if (kind === 'run') {
       const { org, p } = rng.pick(withRuns);
       let runs = runLists.get(p.projectId);
@@ -180,7 +189,9 @@ export function buildQueryMix(
       const creator = org.runs.get(runId)?.creator;
       // Four in ten run checks come from the run's creator: "own" decides run:update/stop/delete (R5, R93).
       const principal =
-        creator !== undefined && isOrgPrincipal(org, creator) && rng.chance(0.4) ? creator : picker.forProject(org, p);
+        creator !== undefined && isOrgPrincipal(org, creator) && rng.chance(0.4)
+          ? creator
+          : picker.forProject(org, p);
       push(kind, principal, rng.weighted(RUN_PERMISSION_WEIGHTS), `run:${runId}`);
     } else {
       const { org, id } = rng.pick(registries);

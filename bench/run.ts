@@ -11,7 +11,15 @@
  * A missed target gets a CPU profile of the measured region (a second, shorter pass), summarised.
  */
 import { spawn, fork } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -28,7 +36,13 @@ import type { HistoricalResult, PrepareResult, ReadyResult } from './phases/snap
 import type { Workload } from './workload';
 
 export interface HttpCheckResult {
-  server: { startAppMs: number; sinceProcessStartMs: number; backfillMs: number; rssBytes: number; heapUsedBytes: number };
+  server: {
+    startAppMs: number;
+    sinceProcessStartMs: number;
+    backfillMs: number;
+    rssBytes: number;
+    heapUsedBytes: number;
+  };
   verified: { sample: number; agree: number; failures: string[] };
   load: LoadResult;
   /** The same checks with 16 connections: latency with less queueing in front of the one event loop. */
@@ -41,6 +55,11 @@ export interface HttpCommandsResult {
   load: LoadResult;
   mix: { logRun: number; assignTeamRole: number };
   eventsAppended: number;
+  /**
+   * Diagnostic, not a result: the same load with SQLITE_SYNCHRONOUS=NORMAL (commits not fsynced, so not
+   * durable). The gap to `load` is what the per-append fsync costs.
+   */
+  notDurable?: LoadResult;
   /** Durable single-row commits per second on this disk (WAL, synchronous=FULL): the no-group-commit ceiling. */
   fsyncFloor: { commitsPerSec: number; msPerCommit: number };
 }
@@ -53,7 +72,12 @@ export interface BenchResults {
   phases: {
     readModel?: ReadModelResult;
     checks?: { ours?: ChecksResult; casbin?: ChecksResult; cedar?: ChecksResult };
-    snapshots?: { prepare?: PrepareResult; ready?: ReadyResult; historical?: HistoricalResult; error?: string };
+    snapshots?: {
+      prepare?: PrepareResult;
+      ready?: ReadyResult;
+      historical?: HistoricalResult;
+      error?: string;
+    };
     http?: HttpCheckResult;
     commands?: HttpCommandsResult;
   };
@@ -85,11 +109,20 @@ function load1(): number {
 }
 
 /** Runs a compiled phase script in a child node process and returns its JSON result. */
-async function phase<T>(name: string, script: string, phaseArgs: string[], nodeFlags: string[] = []): Promise<T> {
+async function phase<T>(
+  name: string,
+  script: string,
+  phaseArgs: string[],
+  nodeFlags: string[] = [],
+): Promise<T> {
   const out = join(workDir, `${name}-${Date.now()}.json`);
-  const child = spawn(process.execPath, [...nodeFlags, join(DIST_BENCH, script), ...phaseArgs, '--out', out], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, join(DIST_BENCH, script), ...phaseArgs, '--out', out],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`phase ${name} (${script}) exited with ${code}`);
   return JSON.parse(readFileSync(out, 'utf8')) as T;
@@ -120,7 +153,9 @@ async function httpChecks(storeDir: string, snapDir: string, workload: Workload)
   const durationSec = quick ? 5 : 10;
   const server = await startServer(serverEnv(storeDir, snapDir), { log: (l) => log(`server: ${l}`) });
   try {
-    log(`check server ready (startApp ${server.ready.startAppMs.toFixed(0)} ms, backfill ${server.ready.backfillMs.toFixed(0)} ms)`);
+    log(
+      `check server ready (startApp ${server.ready.startAppMs.toFixed(0)} ms, backfill ${server.ready.backfillMs.toFixed(0)} ms)`,
+    );
     const mem = await server.memory();
     const verified = await verifyChecks(server, workload);
     log(`verified ${verified.agree}/${verified.sample} HTTP answers against in-process answers`);
@@ -137,7 +172,9 @@ async function httpChecks(storeDir: string, snapDir: string, workload: Workload)
       durationSec,
       next: (req) => ({ ...req, method: 'GET', path: paths[i++ % paths.length] as string }),
     });
-    log(`GET /v1/check, 16 connections: ${Math.round(load16.requestsPerSec)} req/s, p99 ${load16.latencyMs.p99} ms`);
+    log(
+      `GET /v1/check, 16 connections: ${Math.round(load16.requestsPerSec)} req/s, p99 ${load16.latencyMs.p99} ms`,
+    );
     if (profileMisses && (result.requestsPerSec < 10_000 || result.latencyMs.p99 > 5)) {
       await server.profileStart();
       await load(server.url, {
@@ -193,10 +230,13 @@ async function verifyChecks(server: RunningServer, workload: Workload): Promise<
   const failures: string[] = [];
   let agree = 0;
   for (let i = 0; i < sample.length; i++) {
-    const res = await fetch(`${server.url}${paths[i]}`, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
+    const res = await fetch(`${server.url}${paths[i]}`, {
+      headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+    });
     const body = (await res.json()) as { allowed?: boolean };
     if (res.status === 200 && body.allowed === sample[i]?.allowed) agree++;
-    else if (failures.length < 5) failures.push(`${paths[i]} → ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+    else if (failures.length < 5)
+      failures.push(`${paths[i]} → ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
   }
   return { sample: sample.length, agree, failures };
 }
@@ -205,8 +245,12 @@ async function verifyChecks(server: RunningServer, workload: Workload): Promise<
 async function floors(paths: string[], durationSec: number): Promise<HttpCheckResult['floors']> {
   const out: HttpCheckResult['floors'] = {};
   for (const mode of ['http', 'fastify'] as const) {
-    const child = fork(join(DIST_BENCH, 'floor-server.js'), [mode], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const url = await new Promise<string>((resolve) => child.once('message', (m: { url: string }) => resolve(m.url)));
+    const child = fork(join(DIST_BENCH, 'floor-server.js'), [mode], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const url = await new Promise<string>((resolve) =>
+      child.once('message', (m: { url: string }) => resolve(m.url)),
+    );
     let i = 0;
     const r = await load(url, {
       connections: 64,
@@ -242,7 +286,23 @@ function fsyncFloor(): HttpCommandsResult['fsyncFloor'] {
   }
 }
 
-async function httpCommands(storeDir: string, snapDir: string, workload: Workload): Promise<HttpCommandsResult> {
+async function httpCommands(
+  storeDir: string,
+  snapDir: string,
+  workload: Workload,
+): Promise<HttpCommandsResult> {
+  const durable = await commandsOnce(storeDir, snapDir, workload, 'FULL');
+  const notDurable = await commandsOnce(storeDir, snapDir, workload, 'NORMAL');
+  log(`commands with synchronous=NORMAL (diagnostic): ${Math.round(notDurable.load.requestsPerSec)}/s`);
+  return { ...durable, notDurable: notDurable.load };
+}
+
+async function commandsOnce(
+  storeDir: string,
+  snapDir: string,
+  workload: Workload,
+  synchronous: 'FULL' | 'NORMAL',
+): Promise<HttpCommandsResult> {
   const durationSec = quick ? 5 : 10;
   // Commands write: run them on a copy of the store (and of its newest snapshot, for a fast start).
   const copy = join(workDir, 'commands-store');
@@ -252,7 +312,8 @@ async function httpCommands(storeDir: string, snapDir: string, workload: Workloa
   const head = newestSnapshot(snapDir);
   if (head) copyFileSync(join(snapDir, head), join(copySnaps, head));
   const before = countEvents(copy);
-  const server = await startServer(serverEnv(copy, copySnaps), { log: (l) => log(`server: ${l}`) });
+  const env = { ...serverEnv(copy, copySnaps), SQLITE_SYNCHRONOUS: synchronous };
+  const server = await startServer(env, { log: (l) => log(`server: ${l}`) });
   const mix = { logRun: 0, assignTeamRole: 0 };
   let result: LoadResult;
   try {
@@ -260,7 +321,9 @@ async function httpCommands(storeDir: string, snapDir: string, workload: Workloa
     const runPrefix = `bench${Date.now().toString(36)}`;
     let n = 0;
     const flipCount = new Map<number, number>();
-    const next = (req: { headers?: Record<string, string> }): {
+    const next = (req: {
+      headers?: Record<string, string>;
+    }): {
       method: string;
       path: string;
       headers: Record<string, string>;
@@ -278,7 +341,11 @@ async function httpCommands(storeDir: string, snapDir: string, workload: Workloa
           method: 'POST',
           path: '/v1/commands/AssignTeamRole',
           headers: { ...req.headers, 'content-type': 'application/json', 'x-actor': f.actor },
-          body: JSON.stringify({ teamId: f.teamId, userId: f.userId, role: c % 2 === 1 ? 'admin' : 'member' }),
+          body: JSON.stringify({
+            teamId: f.teamId,
+            userId: f.userId,
+            role: c % 2 === 1 ? 'admin' : 'member',
+          }),
         };
       }
       const r = workload.logRuns[n % workload.logRuns.length] as Workload['logRuns'][number];
@@ -291,8 +358,10 @@ async function httpCommands(storeDir: string, snapDir: string, workload: Workloa
       };
     };
     result = await load(server.url, { connections: 32, durationSec, next });
-    log(`commands: ${Math.round(result.requestsPerSec)}/s, p99 ${result.latencyMs.p99} ms, non-2xx ${result.non2xx}`);
-    if (profileMisses && result.requestsPerSec < 1000) {
+    log(
+      `commands: ${Math.round(result.requestsPerSec)}/s, p99 ${result.latencyMs.p99} ms, non-2xx ${result.non2xx}`,
+    );
+    if (synchronous === 'FULL' && profileMisses && result.requestsPerSec < 1000) {
       await server.profileStart();
       await load(server.url, { connections: 32, durationSec: 5, next });
       const file = profileFile('http-commands');
@@ -372,12 +441,24 @@ async function main(): Promise<void> {
 
   if (wanted('readmodel'))
     await step('readmodel', async () => {
-      const r = await phase<ReadModelResult>('readmodel', 'phases/readmodel.js', ['--store', storeDir, '--floor'], gcFlags);
+      const r = await phase<ReadModelResult>(
+        'readmodel',
+        'phases/readmodel.js',
+        ['--store', storeDir, '--floor'],
+        gcFlags,
+      );
       results.phases.readModel = r;
-      log(`rebuild ${r.rebuild.eventsPerSecond} events/s; read models ${(r.memory.readModelHeapBytes / 1048576).toFixed(0)} MB heap`);
+      log(
+        `rebuild ${r.rebuild.eventsPerSecond} events/s; read models ${(r.memory.readModelHeapBytes / 1048576).toFixed(0)} MB heap`,
+      );
       if (profileMisses && r.rebuild.eventsPerSecond < 300_000) {
         const file = profileFile('rebuild');
-        await phase('readmodel-profile', 'phases/readmodel.js', ['--store', storeDir, '--profile', file], gcFlags);
+        await phase(
+          'readmodel-profile',
+          'phases/readmodel.js',
+          ['--store', storeDir, '--profile', file],
+          gcFlags,
+        );
         results.profiles.rebuild = summarizeProfile(file);
       }
     });
@@ -391,9 +472,16 @@ async function main(): Promise<void> {
         // Cedar's wasm is compiled optimised up front: dynamic tiering would time its baseline tier.
         const flags = engine === 'cedar' ? ['--no-wasm-dynamic-tiering'] : [];
         const base = ['--store', storeDir, '--seed', String(seed), '--engine', engine, ...scale];
-        const r = await phase<ChecksResult>(`checks-${engine}`, 'phases/checks.js', [...base, ...extra], flags);
+        const r = await phase<ChecksResult>(
+          `checks-${engine}`,
+          'phases/checks.js',
+          [...base, ...extra],
+          flags,
+        );
         checks[engine] = r;
-        log(`${engine}: p50 ${r.latency.perCallUs.p50.toFixed(2)} µs, p99 ${r.latency.perCallUs.p99.toFixed(2)} µs, ${r.latency.throughputPerSec}/s`);
+        log(
+          `${engine}: p50 ${r.latency.perCallUs.p50.toFixed(2)} µs, p99 ${r.latency.perCallUs.p99.toFixed(2)} µs, ${r.latency.throughputPerSec}/s`,
+        );
         const p = r.latency.perCallUs;
         if (engine === 'ours' && profileMisses && (p.p50 > 1 || p.p99 > 10)) {
           const file = profileFile('checks-ours');
@@ -408,43 +496,86 @@ async function main(): Promise<void> {
     results.phases.snapshots = {};
     const snaps = results.phases.snapshots;
     await step('snapshots-prepare', async () => {
-      snaps.prepare = await phase<PrepareResult>('snapshots-prepare', 'phases/snapshots.js', [
-        '--mode', 'prepare', '--store', storeDir, '--snapshots', snapDir,
-      ], gcFlags);
+      snaps.prepare = await phase<PrepareResult>(
+        'snapshots-prepare',
+        'phases/snapshots.js',
+        ['--mode', 'prepare', '--store', storeDir, '--snapshots', snapDir],
+        gcFlags,
+      );
     });
     await step('snapshots-ready', async () => {
-      const r = await phase<ReadyResult>('snapshots-ready', 'phases/snapshots.js', [
-        '--mode', 'ready', '--store', storeDir, '--snapshots', snapDir,
-      ], gcFlags);
+      const r = await phase<ReadyResult>(
+        'snapshots-ready',
+        'phases/snapshots.js',
+        ['--mode', 'ready', '--store', storeDir, '--snapshots', snapDir],
+        gcFlags,
+      );
       snaps.ready = r;
       log(`ready from snapshot in ${r.readyMs.toFixed(0)} ms (load ${r.loadMs.toFixed(0)} ms)`);
       if (profileMisses && r.readyMs > 1000) {
         const file = profileFile('ready');
-        await phase('snapshots-ready-profile', 'phases/snapshots.js', [
-          '--mode', 'ready', '--store', storeDir, '--snapshots', snapDir, '--profile', file,
-        ], gcFlags);
+        await phase(
+          'snapshots-ready-profile',
+          'phases/snapshots.js',
+          ['--mode', 'ready', '--store', storeDir, '--snapshots', snapDir, '--profile', file],
+          gcFlags,
+        );
         results.profiles.ready = summarizeProfile(file);
       }
     });
     await step('historical', async () => {
-      const r = await phase<HistoricalResult>('historical', 'phases/snapshots.js', [
-        '--mode', 'historical', '--store', storeDir, '--snapshots', snapDir, '--seed', String(seed),
-        '--count', quick ? '6' : '12', '--without', '2',
-      ], gcFlags);
+      const r = await phase<HistoricalResult>(
+        'historical',
+        'phases/snapshots.js',
+        [
+          '--mode',
+          'historical',
+          '--store',
+          storeDir,
+          '--snapshots',
+          snapDir,
+          '--seed',
+          String(seed),
+          '--count',
+          quick ? '6' : '12',
+          '--without',
+          '2',
+        ],
+        gcFlags,
+      );
       snaps.historical = r;
       log(`historical p95 ${r.withSnapshots.ms.p95.toFixed(0)} ms with snapshots`);
       if (profileMisses && r.withSnapshots.ms.p95 > 50) {
         const file = profileFile('historical');
-        await phase('historical-profile', 'phases/snapshots.js', [
-          '--mode', 'historical', '--store', storeDir, '--snapshots', snapDir, '--seed', String(seed + 7),
-          '--count', '4', '--without', '1', '--profile', file,
-        ], gcFlags);
+        await phase(
+          'historical-profile',
+          'phases/snapshots.js',
+          [
+            '--mode',
+            'historical',
+            '--store',
+            storeDir,
+            '--snapshots',
+            snapDir,
+            '--seed',
+            String(seed + 7),
+            '--count',
+            '4',
+            '--without',
+            '1',
+            '--profile',
+            file,
+          ],
+          gcFlags,
+        );
         results.profiles.historical = summarizeProfile(file);
       }
     });
   }
 
-  const workload = existsSync(workloadFile) ? (JSON.parse(readFileSync(workloadFile, 'utf8')) as Workload) : null;
+  const workload = existsSync(workloadFile)
+    ? (JSON.parse(readFileSync(workloadFile, 'utf8')) as Workload)
+    : null;
   if (wanted('http'))
     await step('http', async () => {
       if (!workload) throw new Error('no workload: run the checks phase first');
@@ -476,7 +607,8 @@ function mergeInto(file: string): void {
   if (prior.options.events !== events || prior.options.seed !== seed) return;
   const measured = results.phases;
   results.phases = { ...prior.phases, ...measured };
-  if (measured.checks && prior.phases.checks) results.phases.checks = { ...prior.phases.checks, ...measured.checks };
+  if (measured.checks && prior.phases.checks)
+    results.phases.checks = { ...prior.phases.checks, ...measured.checks };
   if (measured.snapshots && prior.phases.snapshots)
     results.phases.snapshots = { ...prior.phases.snapshots, ...measured.snapshots };
   const rerun = new Set(Object.keys(results.load));

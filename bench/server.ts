@@ -10,7 +10,14 @@ import { loadConfig } from '../src/config/config';
 import { startProfiling, stopProfiling } from './lib/cpuprofile';
 
 export type ServerMessage =
-  | { type: 'ready'; url: string; startAppMs: number; sinceProcessStartMs: number; backfillMs: number; memory: NodeJS.MemoryUsage }
+  | {
+      type: 'ready';
+      url: string;
+      startAppMs: number;
+      sinceProcessStartMs: number;
+      backfillMs: number;
+      memory: NodeJS.MemoryUsage;
+    }
   | { type: 'memory'; memory: NodeJS.MemoryUsage }
   | { type: 'profiling' }
   | { type: 'profiled'; file: string }

@@ -29,7 +29,8 @@ export function parseArgs(argv: readonly string[] = process.argv.slice(2)): Args
       if (raw === undefined) return dflt;
       // Accept 1e6 and 1_000_000 as well as 1000000.
       const n = Number(raw.replace(/_/g, ''));
-      if (!Number.isFinite(n) || n <= 0) throw new RangeError(`--${name} must be a positive number, got ${raw}`);
+      if (!Number.isFinite(n) || n <= 0)
+        throw new RangeError(`--${name} must be a positive number, got ${raw}`);
       return n;
     },
     flag: (name) => flags.has(name) || values.get(name) === 'true',

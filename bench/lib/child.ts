@@ -5,7 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs, type Args } from './args';
 
-export function runPhase<T>(name: string, body: (args: Args, log: (line: string) => void) => Promise<T>): void {
+export function runPhase<T>(
+  name: string,
+  body: (args: Args, log: (line: string) => void) => Promise<T>,
+): void {
   const args = parseArgs();
   const out = args.get('out');
   const log = (line: string): void => {
@@ -18,7 +21,9 @@ export function runPhase<T>(name: string, body: (args: Args, log: (line: string)
       else process.stdout.write(json);
     })
     .catch((err: unknown) => {
-      process.stderr.write(`[${name}] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `[${name}] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     });
 }

@@ -41,7 +41,10 @@ export async function startServer(
   });
   child.stderr?.on('data', (d: Buffer) => options.log?.(d.toString().trimEnd()));
   const ready = await new Promise<Extract<ServerMessage, { type: 'ready' }>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not become ready in time')), options.timeoutMs ?? 600_000);
+    const timer = setTimeout(
+      () => reject(new Error('server did not become ready in time')),
+      options.timeoutMs ?? 600_000,
+    );
     child.on('message', (m: ServerMessage) => {
       if (m.type === 'ready') {
         clearTimeout(timer);
@@ -105,7 +108,12 @@ export interface LoadResult {
   timeouts: number;
 }
 
-type SetupRequest = (req: { method?: string; path?: string; headers?: Record<string, string>; body?: string }) => {
+type SetupRequest = (req: {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}) => {
   method: string;
   path: string;
   headers?: Record<string, string>;

@@ -18,7 +18,10 @@ export function machineInfo(): MachineInfo {
   const model = (cpu[0]?.model ?? 'unknown-cpu').trim();
   const host = hostname();
   const generic = host === '' || host === 'localhost' || host === 'vm' || /^[0-9a-f]{12}$/.test(host);
-  const base = (generic ? model : host).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const base = (generic ? model : host)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   return {
     hostname: host,
     cpuModel: model,

@@ -82,8 +82,13 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
       .filter(([f]) => !skip(f))
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([frame]) => ({ frame, selfPct: pct(self.get(frame) ?? 0), totalPct: pct(inclusive.get(frame) ?? 0) }));
-  const structural = (f: string): boolean => f.startsWith('(root)') || f.startsWith('(program)') || f.startsWith('(idle)');
+      .map(([frame]) => ({
+        frame,
+        selfPct: pct(self.get(frame) ?? 0),
+        totalPct: pct(inclusive.get(frame) ?? 0),
+      }));
+  const structural = (f: string): boolean =>
+    f.startsWith('(root)') || f.startsWith('(program)') || f.startsWith('(idle)');
   return {
     file: relative(REPO_ROOT, file),
     durationMs: Math.round((profile.endTime - profile.startTime) / 1000),

@@ -39,15 +39,31 @@ export function targets(r: BenchResults): TargetRow[] {
   const ours = r.phases.checks?.ours?.latency;
   const casbin = r.phases.checks?.casbin?.latency;
   const cedar = r.phases.checks?.cedar?.latency;
-  const le = (id: string, what: string, goal: string, value: number | undefined, limit: number, fmt: (x: number) => string): void => {
-    if (value === undefined || !Number.isFinite(value)) rows.push({ id, what, goal, measured: 'not measured', met: null });
+  const le = (
+    id: string,
+    what: string,
+    goal: string,
+    value: number | undefined,
+    limit: number,
+    fmt: (x: number) => string,
+  ): void => {
+    if (value === undefined || !Number.isFinite(value))
+      rows.push({ id, what, goal, measured: 'not measured', met: null });
     else {
       const met = value <= limit;
       rows.push({ id, what, goal, measured: fmt(value), met, ...(met ? {} : { miss: over(value, limit) }) });
     }
   };
-  const ge = (id: string, what: string, goal: string, value: number | undefined, limit: number, fmt: (x: number) => string): void => {
-    if (value === undefined || !Number.isFinite(value)) rows.push({ id, what, goal, measured: 'not measured', met: null });
+  const ge = (
+    id: string,
+    what: string,
+    goal: string,
+    value: number | undefined,
+    limit: number,
+    fmt: (x: number) => string,
+  ): void => {
+    if (value === undefined || !Number.isFinite(value))
+      rows.push({ id, what, goal, measured: 'not measured', met: null });
     else {
       const met = value >= limit;
       rows.push({ id, what, goal, measured: fmt(value), met, ...(met ? {} : { miss: under(value, limit) }) });
@@ -57,17 +73,59 @@ export function targets(r: BenchResults): TargetRow[] {
   le('check-p99', 'In-process check p99', '≤ 10 µs', ours?.perCallUs.p99, 10, fmtUs);
   const ratio = (peer: typeof ours): number | undefined =>
     peer && ours ? peer.batchMeanUs / ours.batchMeanUs : undefined;
-  ge('vs-casbin', 'Faster than node-casbin (mean per check)', '≥ 50×', ratio(casbin), 50, (x) => `${fmtInt(x)}×`);
+  ge(
+    'vs-casbin',
+    'Faster than node-casbin (mean per check)',
+    '≥ 50×',
+    ratio(casbin),
+    50,
+    (x) => `${fmtInt(x)}×`,
+  );
   ge('vs-cedar', 'Faster than Cedar (mean per check)', '≥ 10×', ratio(cedar), 10, (x) => `${fmtInt(x)}×`);
   const http = r.phases.http?.load;
-  ge('http-rps', 'HTTP check throughput (64 connections)', '≥ 10,000 req/s', http?.requestsPerSec, 10_000, (x) => `${fmtInt(x)} req/s`);
+  ge(
+    'http-rps',
+    'HTTP check throughput (64 connections)',
+    '≥ 10,000 req/s',
+    http?.requestsPerSec,
+    10_000,
+    (x) => `${fmtInt(x)} req/s`,
+  );
   le('http-p99', 'HTTP check p99', '≤ 5 ms', http?.latencyMs.p99, 5, (x) => `${x} ms`);
   const cmd = r.phases.commands?.load;
-  ge('commands', 'Durable commands over HTTP (32 connections)', '≥ 1,000/s', cmd?.requestsPerSec, 1000, (x) => `${fmtInt(x)}/s`);
-  ge('rebuild', `Rebuild from SQLite${at ? ` (${at})` : ''}`, '≥ 300,000 events/s', r.phases.readModel?.rebuild.eventsPerSecond, 300_000, (x) => `${fmtInt(x)} events/s`);
+  ge(
+    'commands',
+    'Durable commands over HTTP (32 connections)',
+    '≥ 1,000/s',
+    cmd?.requestsPerSec,
+    1000,
+    (x) => `${fmtInt(x)}/s`,
+  );
+  ge(
+    'rebuild',
+    `Rebuild from SQLite${at ? ` (${at})` : ''}`,
+    '≥ 300,000 events/s',
+    r.phases.readModel?.rebuild.eventsPerSecond,
+    300_000,
+    (x) => `${fmtInt(x)} events/s`,
+  );
   le('ready', 'Ready from snapshot', '≤ 1 s', r.phases.snapshots?.ready?.readyMs, 1000, fmtMs);
-  le('historical', 'Historical (`at:`) check p95, cold', '≤ 50 ms', r.phases.snapshots?.historical?.withSnapshots.ms.p95, 50, fmtMs);
-  le('memory', 'Read models resident (process RSS after build)', '≤ 500 MB', r.phases.readModel?.memory.rssAfter, 500 * 1048576, fmtMB);
+  le(
+    'historical',
+    'Historical (`at:`) check p95, cold',
+    '≤ 50 ms',
+    r.phases.snapshots?.historical?.withSnapshots.ms.p95,
+    50,
+    fmtMs,
+  );
+  le(
+    'memory',
+    'Read models resident (process RSS after build)',
+    '≤ 500 MB',
+    r.phases.readModel?.memory.rssAfter,
+    500 * 1048576,
+    fmtMB,
+  );
   return rows;
 }
 
@@ -79,17 +137,42 @@ function table(head: string[], rows: (string | number)[][]): string {
 function checksTable(c: NonNullable<BenchResults['phases']['checks']>): string {
   const ours = c.ours?.latency;
   const rows: (string | number)[][] = [];
-  for (const [name, r] of [['ours (read model)', c.ours], ['node-casbin', c.casbin], ['Cedar (wasm)', c.cedar]] as [
-    string,
-    ChecksResult | undefined,
-  ][]) {
+  for (const [name, r] of [
+    ['ours (read model)', c.ours],
+    ['node-casbin', c.casbin],
+    ['Cedar (wasm)', c.cedar],
+  ] as [string, ChecksResult | undefined][]) {
     if (!r) continue;
     const l = r.latency;
-    const ratio = ours && r.engine !== 'ours' ? `${fmtInt(l.batchMeanUs / ours.batchMeanUs)}× / ${fmtInt(l.perCallUs.p50 / ours.perCallUs.p50)}×` : '—';
+    const ratio =
+      ours && r.engine !== 'ours'
+        ? `${fmtInt(l.batchMeanUs / ours.batchMeanUs)}× / ${fmtInt(l.perCallUs.p50 / ours.perCallUs.p50)}×`
+        : '—';
     const agree = r.agreement ? `${fmtInt(r.agreement.agree)}/${fmtInt(r.agreement.sample)}` : '—';
-    rows.push([name, fmtUs(l.perCallUs.p50), fmtUs(l.perCallUs.p90), fmtUs(l.perCallUs.p99), fmtUs(l.batchMeanUs), fmtInt(l.throughputPerSec), agree, ratio]);
+    rows.push([
+      name,
+      fmtUs(l.perCallUs.p50),
+      fmtUs(l.perCallUs.p90),
+      fmtUs(l.perCallUs.p99),
+      fmtUs(l.batchMeanUs),
+      fmtInt(l.throughputPerSec),
+      agree,
+      ratio,
+    ]);
   }
-  return table(['engine', 'p50', 'p90', 'p99', 'mean (batches)', 'checks/s (1 thread)', 'same answers as ours', 'slower than ours (mean / p50)'], rows);
+  return table(
+    [
+      'engine',
+      'p50',
+      'p90',
+      'p99',
+      'mean (batches)',
+      'checks/s (1 thread)',
+      'same answers as ours',
+      'slower than ours (mean / p50)',
+    ],
+    rows,
+  );
 }
 
 function kindsTable(c: NonNullable<BenchResults['phases']['checks']>): string {
@@ -108,7 +191,17 @@ function kindsTable(c: NonNullable<BenchResults['phases']['checks']>): string {
       ratio(cd?.p50),
     ];
   });
-  return table(['check on', 'ours p50 / p99', 'casbin p50 / p99', 'Cedar p50 / p99', 'casbin ÷ ours (p50)', 'Cedar ÷ ours (p50)'], rows);
+  return table(
+    [
+      'check on',
+      'ours p50 / p99',
+      'casbin p50 / p99',
+      'Cedar p50 / p99',
+      'casbin ÷ ours (p50)',
+      'Cedar ÷ ours (p50)',
+    ],
+    rows,
+  );
 }
 
 function profileBlock(name: string, p: ProfileSummary): string {
@@ -158,7 +251,12 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
   out.push(
     table(
       ['target', 'goal', 'measured', 'status'],
-      targets(r).map((t) => [t.what, t.goal, t.measured, t.met === null ? '—' : t.met ? 'met' : `**missed** (${t.miss})`]),
+      targets(r).map((t) => [
+        t.what,
+        t.goal,
+        t.measured,
+        t.met === null ? '—' : t.met ? 'met' : `**missed** (${t.miss})`,
+      ]),
     ),
   );
   const c = r.phases.checks;
@@ -178,6 +276,21 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
     out.push(checksTable(c));
     out.push('');
     out.push(kindsTable(c));
+    const loc = c.ours?.locality;
+    if (loc && loc.length > 0) {
+      out.push('');
+      out.push(
+        'Ours by working set — the same loop over the first N checks of the mix (hot caches for small N; ' +
+          'the full mix reaches data spread over the whole heap):',
+      );
+      out.push('');
+      out.push(
+        table(
+          ['distinct checks', 'p50', 'p99', 'mean (batches)'],
+          loc.map((l) => [fmtInt(l.distinct), fmtUs(l.p50), fmtUs(l.p99), fmtUs(l.meanUs)]),
+        ),
+      );
+    }
     const f = c.casbin?.flatten ?? c.cedar?.flatten;
     if (f) {
       out.push('');
@@ -189,11 +302,16 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
           `Cedar ${c.cedar?.setup?.version ?? '?'}: ${c.cedar?.setup?.policies ?? '?'} policies, ${f.profiles}×4 role groups.`,
       );
     }
-    for (const [name, res] of [['casbin', c.casbin], ['Cedar', c.cedar]] as const) {
+    for (const [name, res] of [
+      ['casbin', c.casbin],
+      ['Cedar', c.cedar],
+    ] as const) {
       const d = res?.agreement?.disagreements ?? [];
       if (d.length > 0) {
         out.push('');
-        out.push(`**${name} disagrees with ours** on ${d.length}+ checks, e.g. ${JSON.stringify(d.slice(0, 3))}`);
+        out.push(
+          `**${name} disagrees with ours** on ${d.length}+ checks, e.g. ${JSON.stringify(d.slice(0, 3))}`,
+        );
       }
     }
   }
@@ -204,8 +322,28 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
     out.push('### Over HTTP (autocannon in the same machine, server in a child process)');
     out.push('');
     const rows: (string | number)[][] = [];
-    const row = (name: string, l: { requestsPerSec: number; latencyMs: { p50: number; p90: number; p99: number; max: number }; requests: number; non2xx: number; errors: number; connections: number }): void => {
-      rows.push([name, l.connections, fmtInt(l.requestsPerSec), `${l.latencyMs.p50} ms`, `${l.latencyMs.p90} ms`, `${l.latencyMs.p99} ms`, `${l.latencyMs.max} ms`, fmtInt(l.requests), `${l.non2xx} / ${l.errors}`]);
+    const row = (
+      name: string,
+      l: {
+        requestsPerSec: number;
+        latencyMs: { p50: number; p90: number; p99: number; max: number };
+        requests: number;
+        non2xx: number;
+        errors: number;
+        connections: number;
+      },
+    ): void => {
+      rows.push([
+        name,
+        l.connections,
+        fmtInt(l.requestsPerSec),
+        `${l.latencyMs.p50} ms`,
+        `${l.latencyMs.p90} ms`,
+        `${l.latencyMs.p99} ms`,
+        `${l.latencyMs.max} ms`,
+        fmtInt(l.requests),
+        `${l.non2xx} / ${l.errors}`,
+      ]);
     };
     if (h) {
       row('GET /v1/check (the service)', h.load);
@@ -213,8 +351,18 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
       if (h.floors.fastify) row('floor: bare fastify route, fixed body', h.floors.fastify);
       if (h.floors.nodeHttp) row('floor: bare node:http, fixed body', h.floors.nodeHttp);
     }
-    if (cmd) row(`POST /v1/commands (${fmtInt(cmd.mix.logRun)} LogRun, ${fmtInt(cmd.mix.assignTeamRole)} AssignTeamRole)`, cmd.load);
-    out.push(table(['workload', 'connections', 'req/s', 'p50', 'p90', 'p99', 'max', 'requests', 'non-2xx / errors'], rows));
+    if (cmd)
+      row(
+        `POST /v1/commands (${fmtInt(cmd.mix.logRun)} LogRun, ${fmtInt(cmd.mix.assignTeamRole)} AssignTeamRole)`,
+        cmd.load,
+      );
+    if (cmd?.notDurable) row('diagnostic: same commands, synchronous=NORMAL (not durable)', cmd.notDurable);
+    out.push(
+      table(
+        ['workload', 'connections', 'req/s', 'p50', 'p90', 'p99', 'max', 'requests', 'non-2xx / errors'],
+        rows,
+      ),
+    );
     out.push('');
     if (h)
       out.push(
@@ -264,8 +412,7 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
         'Ready from snapshot (cold process)',
         `${fmtMs(s.ready.readyMs)}: open store ${fmtMs(s.ready.openMs)}, read + decode ${fmtMs(s.ready.loadMs)}, catch up ${fmtInt(s.ready.catchUpEvents)} events ${fmtMs(s.ready.catchUpMs)}; RSS after ${fmtMB(s.ready.rssAfter)}`,
       ]);
-    if (h)
-      rows.push(['Service start-up from the head snapshot (startApp)', `${fmtMs(h.server.startAppMs)}`]);
+    if (h) rows.push(['Service start-up from the head snapshot (startApp)', `${fmtMs(h.server.startAppMs)}`]);
     if (s?.historical) {
       const w = s.historical.withSnapshots;
       const wo = s.historical.withoutSnapshots;

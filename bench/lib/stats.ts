@@ -16,7 +16,8 @@ export function distribution(values: Float64Array | number[]): Distribution {
   const v = values instanceof Float64Array ? values : Float64Array.from(values);
   v.sort();
   const n = v.length;
-  const at = (q: number): number => (n === 0 ? NaN : (v[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] as number));
+  const at = (q: number): number =>
+    n === 0 ? NaN : (v[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] as number);
   let sum = 0;
   for (let i = 0; i < n; i++) sum += v[i] as number;
   return {
@@ -72,7 +73,8 @@ export function measureLatency<Q extends TimedQuery>(
   const n = queries.length;
   let allowed = 0;
   const warmEnd = Date.now() + options.warmupMs;
-  for (let i = 0; Date.now() < warmEnd || i < Math.min(n, 2000); i++) if (call(queries[i % n] as Q)) allowed++;
+  for (let i = 0; Date.now() < warmEnd || i < Math.min(n, 2000); i++)
+    if (call(queries[i % n] as Q)) allowed++;
 
   const overhead = timerOverheadNs();
   const samples = new Float64Array(options.maxSamples);

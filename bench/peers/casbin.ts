@@ -39,13 +39,19 @@ export async function buildCasbin(flat: Flattened): Promise<CasbinEngine> {
   const enforcer = await newEnforcer(newModelFromString(CASBIN_MODEL));
   const p: string[][] = [];
   for (const profile of flat.profiles)
-    for (const scope of SCOPES) for (const perm of profile.scopes[scope]) p.push([profile.id, '*', scope, perm]);
+    for (const scope of SCOPES)
+      for (const perm of profile.scopes[scope]) p.push([profile.id, '*', scope, perm]);
   const g: string[][] = [];
   for (const [domain, holders] of flat.grants)
     for (const [principal, profile] of holders) g.push([principal, profile, domain]);
   await enforcer.addPolicies(p);
   await enforcer.addGroupingPolicies(g);
-  return { enforcer, loadMs: Number(process.hrtime.bigint() - t0) / 1e6, policies: p.length, groupings: g.length };
+  return {
+    enforcer,
+    loadMs: Number(process.hrtime.bigint() - t0) / 1e6,
+    policies: p.length,
+    groupings: g.length,
+  };
 }
 
 /**

@@ -95,7 +95,11 @@ function principalEntity(principal: string, domain: string, profile: string | un
   const entity: EntityJson = { uid: uidOf(principal), attrs: {}, parents: [] };
   if (profile !== undefined) {
     const value: Record<string, CedarValueJson> = domain.startsWith('project:')
-      ? { project: group(profile, 'project'), anyRun: group(profile, 'run.any'), ownRun: group(profile, 'run.own') }
+      ? {
+          project: group(profile, 'project'),
+          anyRun: group(profile, 'run.any'),
+          ownRun: group(profile, 'run.own'),
+        }
       : { registry: group(profile, 'registry') };
     entity.tags = { [domain]: value };
   }
@@ -116,7 +120,10 @@ export function cedarCheck(engine: CedarEngine, rm: ReadModel, q: CheckQuery): b
     resource = run_;
     entities.push({
       uid: run_,
-      attrs: { project: { __entity: { type: 'Project', id: run.projectId } }, creator: { __entity: uidOf(run.creator) } },
+      attrs: {
+        project: { __entity: { type: 'Project', id: run.projectId } },
+        creator: { __entity: uidOf(run.creator) },
+      },
       parents: [],
     });
   } else resource = domainEntity(domain).uid;

@@ -61,7 +61,12 @@ export function flatten(rm: ReadModel, domains: readonly { orgId: string; domain
   const grants = new Map<string, Map<string, string>>();
   let pairs = 0;
   let checks = 0;
-  const allowedOn = (state: OrgState, principal: string, perms: readonly string[], resource: string): string[] => {
+  const allowedOn = (
+    state: OrgState,
+    principal: string,
+    perms: readonly string[],
+    resource: string,
+  ): string[] => {
     checks += perms.length;
     return perms.filter((p) => check(state, principal, p, resource).allowed);
   };

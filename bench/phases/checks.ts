@@ -39,6 +39,11 @@ export interface ChecksResult {
   setup?: Record<string, number | string>;
   agreement?: { sample: number; agree: number; allowed: number; disagreements: Disagreement[] };
   latency: LatencyResult;
+  /**
+   * Ours only: the same loop over the first N queries of the mix, N small to large. Separates the cost of
+   * the check's logic (hot caches) from the cost of reaching its data in a large heap (the full mix).
+   */
+  locality?: { distinct: number; p50: number; p99: number; meanUs: number }[];
 }
 
 /** Same seed, same mix: every engine's child process draws the identical queries. */
@@ -48,7 +53,8 @@ runPhase('checks', async (args, log): Promise<ChecksResult> => {
   const dir = args.get('store');
   if (!dir) throw new Error('--store <dir> is required');
   const engine = (args.get('engine') ?? 'ours') as Engine;
-  if (!['ours', 'casbin', 'cedar'].includes(engine)) throw new Error(`--engine must be ours, casbin or cedar`);
+  if (!['ours', 'casbin', 'cedar'].includes(engine))
+    throw new Error(`--engine must be ours, casbin or cedar`);
   const seed = args.num('seed', 42);
   const scale = args.flag('quick') ? 0.4 : 1;
 
@@ -76,7 +82,11 @@ runPhase('checks', async (args, log): Promise<ChecksResult> => {
     result.flatten = flat.stats;
     if (engine === 'casbin') {
       const casbin = await buildCasbin(flat);
-      result.setup = { loadMs: Math.round(casbin.loadMs), policies: casbin.policies, groupings: casbin.groupings };
+      result.setup = {
+        loadMs: Math.round(casbin.loadMs),
+        policies: casbin.policies,
+        groupings: casbin.groupings,
+      };
       call = (q) => casbinCheck(casbin, rm, q);
     } else {
       const cedar = buildCedar(flat);
@@ -101,12 +111,28 @@ runPhase('checks', async (args, log): Promise<ChecksResult> => {
 
   log(`timing ${engine}`);
   // Peers are two to three orders slower: smaller batches, the same time budget.
-  const latency = await profiled(args.get('profile'), () => measureLatency(mix.queries, call, {
-    warmupMs: 3000 * scale,
-    sampleMs: 8000 * scale,
-    maxSamples: engine === 'ours' ? 2_000_000 : 200_000,
-    batchMs: 4000 * scale,
-    batchSize: engine === 'ours' ? 1000 : 20,
-  }));
-  return { ...result, latency };
+  const latency = await profiled(args.get('profile'), () =>
+    measureLatency(mix.queries, call, {
+      warmupMs: 3000 * scale,
+      sampleMs: 8000 * scale,
+      maxSamples: engine === 'ours' ? 2_000_000 : 200_000,
+      batchMs: 4000 * scale,
+      batchSize: engine === 'ours' ? 1000 : 20,
+    }),
+  );
+  let locality: ChecksResult['locality'];
+  if (engine === 'ours') {
+    locality = [];
+    for (const distinct of [16, 256, 4096, mix.queries.length]) {
+      const l = measureLatency(mix.queries.slice(0, distinct), call, {
+        warmupMs: 1000 * scale,
+        sampleMs: 2000 * scale,
+        maxSamples: 500_000,
+        batchMs: 1500 * scale,
+        batchSize: 1000,
+      });
+      locality.push({ distinct, p50: l.perCallUs.p50, p99: l.perCallUs.p99, meanUs: l.batchMeanUs });
+    }
+  }
+  return { ...result, latency, ...(locality ? { locality } : {}) };
 });

@@ -24,7 +24,9 @@ export interface ScanFloor {
 function scanFloor(dir: string): ScanFloor {
   const db = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
   try {
-    const stmt = db.prepare('SELECT position, stream, revision, event_id, type, data, metadata FROM events ORDER BY position');
+    const stmt = db.prepare(
+      'SELECT position, stream, revision, event_id, type, data, metadata FROM events ORDER BY position',
+    );
     const pass = (parse: 0 | 1 | 2): { n: number; perSec: number } => {
       let n = 0;
       let sink = 0;
@@ -38,7 +40,12 @@ function scanFloor(dir: string): ScanFloor {
       return { n: n + (sink < 0 ? 1 : 0), perSec: Math.round(n / s) };
     };
     const raw = pass(0);
-    return { events: raw.n, rawRowsPerSec: raw.perSec, parseDataPerSec: pass(1).perSec, parseBothPerSec: pass(2).perSec };
+    return {
+      events: raw.n,
+      rawRowsPerSec: raw.perSec,
+      parseDataPerSec: pass(1).perSec,
+      parseBothPerSec: pass(2).perSec,
+    };
   } finally {
     db.close();
   }

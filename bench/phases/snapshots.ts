@@ -91,7 +91,9 @@ async function prepare(storeDir: string, snapDir: string, log: (l: string) => vo
       const s = await writeSnapshot(snapshots, rm, store.kind);
       const writeMs = Number(process.hrtime.bigint() - t0) / 1e6;
       out.push({ eventCount: s.header.eventCount, position: s.header.position, bytes: s.bytes, writeMs });
-      log(`snapshot at ${s.header.eventCount} events: ${(s.bytes / 1e6).toFixed(1)} MB in ${writeMs.toFixed(0)} ms`);
+      log(
+        `snapshot at ${s.header.eventCount} events: ${(s.bytes / 1e6).toFixed(1)} MB in ${writeMs.toFixed(0)} ms`,
+      );
     };
     let after: string | null = null;
     for (;;) {
@@ -152,7 +154,12 @@ async function historical(
 ): Promise<HistoricalResult> {
   const store = SqliteEventStore.open({ dataDir: storeDir, synchronous: 'FULL' });
   try {
-    const manager = new SnapshotManager(new FileSnapshotStore(snapDir), store, { every: 1, keep: 1000 }, quiet);
+    const manager = new SnapshotManager(
+      new FileSnapshotStore(snapDir),
+      store,
+      { every: 1, keep: 1000 },
+      quiet,
+    );
     const loaded = await manager.loadLatest();
     const live = loaded?.readModel ?? (await rebuild(store, 5000)).rm;
     const projection = new ProjectionRunner(store, live, quiet);

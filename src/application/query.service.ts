@@ -10,11 +10,6 @@ export interface CheckInput {
   resource: string;
 }
 
-function splitRef(ref: string): { kind: string; id: string } {
-  const i = ref.indexOf(':');
-  return { kind: ref.slice(0, i), id: ref.slice(i + 1) };
-}
-
 /**
  * Read-side answers, computed from one read model (live, or rebuilt as of a position for `at:`).
  * Every answer goes through the same effective-role module as the command side.
