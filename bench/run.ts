@@ -10,7 +10,7 @@
  *   commands    LogRun / AssignTeamRole over HTTP, 32 connections, durable (synchronous=FULL)
  * A missed target gets a CPU profile of the measured region (a second, shorter pass), summarised.
  */
-import { spawn, fork } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -27,7 +27,7 @@ import type { GeneratedMeta } from './generator';
 import { parseArgs } from './lib/args';
 import { BENCH_TOKEN, load, startServer, type LoadResult, type RunningServer } from './lib/http';
 import { machineInfo, type MachineInfo } from './lib/machine';
-import { DATA_DIR, DIST_BENCH, RESULTS_DIR, storeDirOf } from './lib/paths';
+import { DATA_DIR, DIST_BENCH, REPO_ROOT, RESULTS_DIR, storeDirOf } from './lib/paths';
 import { summarizeProfile, type ProfileSummary } from './lib/profile';
 import { writeReport } from './lib/report';
 import type { ChecksResult } from './phases/checks';
@@ -67,6 +67,8 @@ export interface HttpCommandsResult {
 export interface BenchResults {
   date: string;
   machine: MachineInfo;
+  /** The code measured: HEAD and the files under src/ that differed from it (work in progress). */
+  source: { commit: string; dirtySrc: string[] };
   options: { events: number; seed: number; quick: boolean };
   store: { dir: string; cached: boolean; meta: GeneratedMeta };
   phases: {
@@ -87,7 +89,7 @@ export interface BenchResults {
   errors: Record<string, string>;
   durationMs: number;
   /** Phases rerun later with `--only` and merged into this result. */
-  reruns?: { date: string; phases: string[] }[];
+  reruns?: { date: string; phases: string[]; source?: BenchResults['source'] }[];
 }
 
 const args = parseArgs();
@@ -267,6 +269,7 @@ async function floors(paths: string[], durationSec: number): Promise<HttpCheckRe
 
 function fsyncFloor(): HttpCommandsResult['fsyncFloor'] {
   const dir = join(workDir, 'fsync');
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const db = new Database(join(dir, 'floor.sqlite'));
   try {
@@ -294,7 +297,7 @@ async function httpCommands(
   const durable = await commandsOnce(storeDir, snapDir, workload, 'FULL');
   const notDurable = await commandsOnce(storeDir, snapDir, workload, 'NORMAL');
   log(`commands with synchronous=NORMAL (diagnostic): ${Math.round(notDurable.load.requestsPerSec)}/s`);
-  return { ...durable, notDurable: notDurable.load };
+  return { ...durable, notDurable: notDurable.load, fsyncFloor: fsyncFloor() };
 }
 
 async function commandsOnce(
@@ -382,7 +385,7 @@ async function commandsOnce(
     load: result,
     mix,
     eventsAppended,
-    fsyncFloor: fsyncFloor(),
+    fsyncFloor: { commitsPerSec: NaN, msPerCommit: NaN },
   };
 }
 
@@ -404,9 +407,24 @@ function countEvents(dir: string): number {
   }
 }
 
+function sourceState(): BenchResults['source'] {
+  try {
+    const git = (...a: string[]): string =>
+      execFileSync('git', a, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3));
+    return { commit: git('rev-parse', '--short', 'HEAD'), dirtySrc: dirty };
+  } catch {
+    return { commit: 'unknown', dirtySrc: [] };
+  }
+}
+
 const results: BenchResults = {
   date: new Date().toISOString(),
   machine: machineInfo(),
+  source: sourceState(),
   options: { events, seed, quick },
   store: { dir: '', cached: false, meta: {} as GeneratedMeta },
   phases: {},
@@ -616,7 +634,11 @@ function mergeInto(file: string): void {
   results.errors = { ...Object.fromEntries(stale), ...results.errors };
   results.profiles = { ...prior.profiles, ...results.profiles };
   results.load = { ...prior.load, ...results.load };
-  results.reruns = [...(prior.reruns ?? []), { date: results.date, phases: only ?? [] }];
+  results.reruns = [
+    ...(prior.reruns ?? []),
+    { date: results.date, phases: only ?? [], source: results.source },
+  ];
+  results.source = prior.source;
   results.date = prior.date;
   results.durationMs += prior.durationMs;
 }

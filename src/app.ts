@@ -41,6 +41,11 @@ export interface RunningApp {
   audit: AuditIndex;
   /** Settles once the audit index holds every event (at once unless started from a snapshot). */
   auditBackfill: Promise<boolean>;
+  /**
+   * Settles once every org of the start-up snapshot is decoded (they are decoded on first use, and in
+   * the background after start-up; read-model.ts DeferredOrg).
+   */
+  orgsDecoded: Promise<void>;
   config: AppConfig;
   /** Base URL once listening. */
   url: string;
@@ -170,6 +175,17 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   }
   let stopping = false;
+  let orgsDecoded: Promise<void> = Promise.resolve();
+  if (readModel.deferredOrgs > 0) {
+    // Start-up only decoded the snapshot's id index: the orgs follow here, a slice at a time, unless a
+    // command, query or event needs one first.
+    const decodeStarted = Date.now();
+    orgsDecoded = readModel.loadDeferred({ shouldStop: () => stopping }).then(
+      (n) => logger.log(`read models: ${n} orgs of the snapshot decoded in ${Date.now() - decodeStarted} ms`),
+      (err: unknown) =>
+        logger.error(`read models: decoding the snapshot's orgs failed: ${(err as Error).message}`),
+    );
+  }
   let auditBackfill: Promise<boolean> = Promise.resolve(true);
   if (loaded) {
     const upTo = loaded.snapshot.header.position;
@@ -195,8 +211,10 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
     seededFrom: loaded?.snapshot ?? null,
     audit,
     auditBackfill,
+    orgsDecoded,
     async close() {
       stopping = true;
+      await orgsDecoded;
       await app.close();
       await projection.stop();
       // Graceful shutdown: the next start loads this snapshot and replays nothing.

@@ -228,6 +228,16 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
   out.push(`## ${day} — ${m.cpuModel}, ${m.cores} cores, ${fmtMB(m.memoryBytes)} RAM`);
   out.push('');
   const loads = Object.entries(r.load).map(([k, v]) => `${k} ${v.before}→${v.after}`);
+  const src = r.source ?? { commit: 'unknown', dirtySrc: [] };
+  const reruns = (r.reruns ?? []).map((x) => {
+    const code = x.source ? `${x.source.commit}${x.source.dirtySrc.length > 0 ? '+wip' : ''}` : '?';
+    return `${x.phases.join(',')} at ${x.date.slice(11, 16)} (${code})`;
+  });
+  out.push(
+    `Code: \`${src.commit}\`${src.dirtySrc.length > 0 ? ` plus uncommitted work in ${src.dirtySrc.length} src files (${src.dirtySrc.slice(0, 6).join(', ')}${src.dirtySrc.length > 6 ? ', …' : ''})` : ''}` +
+      `${reruns.length > 0 ? `; rerun later: ${reruns.join('; ')}` : ''}.`,
+  );
+  out.push('');
   out.push(
     `Node ${m.node} on ${m.platform} (host \`${m.hostname}\`), ${r.options.quick ? 'quick run' : 'full run'}, ` +
       `seed ${r.options.seed}, ${fmtInt(meta.events)} events, total ${fmtMs(r.durationMs)}. ` +

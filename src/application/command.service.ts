@@ -113,6 +113,7 @@ export class CommandService {
             events,
             state.revision < 0 ? 'no_stream' : state.revision,
           );
+          this.projection.applyLocal(result);
           await this.projection.waitFor(result.position, this.options.consistencyTimeoutMs);
           return {
             position: result.position,

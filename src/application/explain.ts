@@ -1,5 +1,5 @@
 import { explainDecision, type FactCitation } from '../domain/access/explain-facts';
-import type { EventRef, ProvenanceIndex } from '../read-model/provenance';
+import type { EventRef, ProvenanceLookup } from '../read-model/provenance';
 import type { ReadModel } from '../read-model/read-model';
 import type { CheckInput } from './query.service';
 import { requireLiveResource } from './resource-org';
@@ -33,7 +33,7 @@ const REMOVALS: ReadonlySet<string> = new Set([
   'ServiceAccountDeleted',
 ]);
 
-function eventsOf(provenance: ProvenanceIndex, cite: readonly FactCitation[]): EventRef[] {
+function eventsOf(provenance: ProvenanceLookup, cite: readonly FactCitation[]): EventRef[] {
   const out: EventRef[] = [];
   const seen = new Set<string>();
   for (const c of cite) {

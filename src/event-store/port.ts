@@ -53,6 +53,12 @@ export interface AppendResult {
   /** Position of the last appended event. */
   position: string;
   events: StoredEvent[];
+  /**
+   * The position immediately before the batch's first event in this store's order (null when the batch
+   * opens the store): no event lies strictly between it and the batch. Adapters that know it set it, so
+   * the appending instance can apply its own events at once when its read model stands exactly there.
+   */
+  precedingPosition?: string | null;
 }
 
 export interface ReadAllOptions {
@@ -79,8 +85,11 @@ export interface EventStore {
   readonly kind: 'memory' | 'sqlite' | 'esdb';
   /** Appends atomically (all or nothing). Throws {@link ConcurrencyError} when `expected` does not hold. */
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
-  /** All events of one stream in revision order; an unknown stream reads as empty. */
-  readStream(stream: string, fromRevision?: number): Promise<StoredEvent[]>;
+  /**
+   * Events of one stream in revision order from `fromRevision` (default 0), at most `limit` of them
+   * (default: all); an unknown stream reads as empty.
+   */
+  readStream(stream: string, fromRevision?: number, limit?: number): Promise<StoredEvent[]>;
   /** Events of every stream in position order, after `after`, at most `limit`. */
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catch-up subscription to all streams from a position (exclusive), then live. */

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ReadQuery, type Consistency } from '../application/cqrs';
+import { ReadQuery, type Consistency, type QueryScope } from '../application/cqrs';
 import { explainCheck } from '../application/explain';
 import { accessHistory } from '../application/history';
 import {
@@ -57,11 +57,13 @@ export class DebugController {
     @Inject(EVENT_STORE_TOKEN) private readonly store: EventStore,
   ) {}
 
+  /** `scope` for a read about one org's resources (see QueryScope); none for a lookup across orgs. */
   private ask<T extends object>(
     c: Consistency,
     read: (rm: ReadModel) => T,
+    scope?: QueryScope,
   ): Promise<T & { position: string }> {
-    return this.queryBus.execute(new ReadQuery<T>(c, (q) => read(q.readModel)));
+    return this.queryBus.execute(new ReadQuery<T>(c, (q) => read(q.readModel), scope));
   }
 
   @Get('principals/:principal/resources')
@@ -101,14 +103,20 @@ export class DebugController {
         },
       ]);
     }
-    return this.ask(consistencyOf(q.consistency), (rm) => principalsOfResource(rm, resource, q.permission));
+    // The resource's org alone answers (its users and service accounts).
+    return this.ask(consistencyOf(q.consistency), (rm) => principalsOfResource(rm, resource, q.permission), {
+      resources: [resource],
+    });
   }
 
   @Get('explain')
   explain(@Query() params: Params) {
     const q = validated('explain', params, []);
     const input = { principal: q.principal, permission: q.permission, resource: q.resource };
-    return this.ask(consistencyOf(q.consistency), (rm) => explainCheck(rm, input));
+    return this.ask(consistencyOf(q.consistency), (rm) => explainCheck(rm, input), {
+      resources: [q.resource],
+      provenance: true,
+    });
   }
 
   @Get('history')
@@ -116,11 +124,15 @@ export class DebugController {
     const q = validated('history', params, []);
     // The read side fixes the position (and, for `at:`, that the resource existed by then); the
     // replay of the org's stream then stops at that same position.
-    const { orgId, position } = await this.ask(consistencyOf(q.consistency), (rm) => {
-      const found = orgOfResource(rm, q.resource, false);
-      if (!found) throw notFound(`${q.resource} does not exist`);
-      return { orgId: found.org.orgId };
-    });
+    const { orgId, position } = await this.ask(
+      consistencyOf(q.consistency),
+      (rm) => {
+        const found = orgOfResource(rm, q.resource, false);
+        if (!found) throw notFound(`${q.resource} does not exist`);
+        return { orgId: found.org.orgId };
+      },
+      { resources: [q.resource] },
+    );
     const answer = await accessHistory(this.store, orgId, q.principal, q.resource, position);
     return { ...answer, position };
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ReadQuery, type Consistency } from '../application/cqrs';
+import { ReadQuery, type Consistency, type QueryScope } from '../application/cqrs';
 import type { CheckInput, Queries } from '../application/query.service';
 import type { AuditIndex, AuditFilter } from '../read-model/audit-index';
 import type { ProjectionRunner } from '../read-model/projection-runner';
@@ -86,8 +86,13 @@ export class QueriesController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  private ask<T extends object>(c: Consistency, read: (q: Queries) => T): Promise<T & { position: string }> {
-    return this.queryBus.execute(new ReadQuery<T>(c, read));
+  /** Every read here is about one org's resources: `scope` lets `at:` rebuild only those orgs. */
+  private ask<T extends object>(
+    c: Consistency,
+    scope: QueryScope,
+    read: (q: Queries) => T,
+  ): Promise<T & { position: string }> {
+    return this.queryBus.execute(new ReadQuery<T>(c, read, scope));
   }
 
   @Get('check')
@@ -96,7 +101,7 @@ export class QueriesController {
     const input = checkInput(params, errors);
     const c = consistencyOf(params, errors);
     fail(errors);
-    return this.ask(c, (q) => q.check(input));
+    return this.ask(c, { resources: [input.resource] }, (q) => q.check(input));
   }
 
   @Post('check/batch')
@@ -129,7 +134,9 @@ export class QueriesController {
       return checkInput(item as Params, errors, `checks.${i}.`);
     });
     fail(errors);
-    return this.ask(c, (q) => ({ results: inputs.map((input) => q.check(input)) }));
+    return this.ask(c, { resources: inputs.map((input) => input.resource) }, (q) => ({
+      results: inputs.map((input) => q.check(input)),
+    }));
   }
 
   @Get('projects/:projectId/access')
@@ -139,7 +146,7 @@ export class QueriesController {
     const principal = str(params, 'principal', PRINCIPAL_RE, errors, 'user:<id> or sa:<id>');
     const c = consistencyOf(params, errors);
     fail(errors);
-    return this.ask(c, (q) => q.projectAccess(projectId, principal));
+    return this.ask(c, { resources: [`project:${projectId}`] }, (q) => q.projectAccess(projectId, principal));
   }
 
   @Get('projects/:projectId/members')
@@ -148,7 +155,7 @@ export class QueriesController {
     id(projectId, 'projectId', errors);
     const c = consistencyOf(params, errors);
     fail(errors);
-    return this.ask(c, (q) => q.projectMembers(projectId));
+    return this.ask(c, { resources: [`project:${projectId}`] }, (q) => q.projectMembers(projectId));
   }
 
   @Get('registries/:registryId/access')
@@ -158,7 +165,9 @@ export class QueriesController {
     const principal = str(params, 'principal', REGISTRY_MEMBER_RE, errors, 'user:<id>, sa:<id> or team:<id>');
     const c = consistencyOf(params, errors);
     fail(errors);
-    return this.ask(c, (q) => q.registryAccess(registryId, principal));
+    return this.ask(c, { resources: [`registry:${registryId}`] }, (q) =>
+      q.registryAccess(registryId, principal),
+    );
   }
 
   @Get('registries/:registryId/members')
@@ -167,7 +176,7 @@ export class QueriesController {
     id(registryId, 'registryId', errors);
     const c = consistencyOf(params, errors);
     fail(errors);
-    return this.ask(c, (q) => q.registryMembers(registryId));
+    return this.ask(c, { resources: [`registry:${registryId}`] }, (q) => q.registryMembers(registryId));
   }
 
   @Get('teams/:teamId/members')
@@ -176,7 +185,7 @@ export class QueriesController {
     id(teamId, 'teamId', errors);
     const c = consistencyOf(params, errors);
     fail(errors);
-    return this.ask(c, (q) => q.teamMembers(teamId));
+    return this.ask(c, { resources: [`team:${teamId}`] }, (q) => q.teamMembers(teamId));
   }
 
   @Get('orgs/:orgId/custom-roles/:roleId')
@@ -186,7 +195,7 @@ export class QueriesController {
     id(roleId, 'roleId', errors);
     const c = consistencyOf(params, errors);
     fail(errors);
-    return this.ask(c, (q) => q.customRole(orgId, roleId));
+    return this.ask(c, { orgs: [orgId] }, (q) => q.customRole(orgId, roleId));
   }
 
   @Get('orgs/:orgId/orphaned-projects')
@@ -195,7 +204,7 @@ export class QueriesController {
     id(orgId, 'orgId', errors);
     const c = consistencyOf(params, errors);
     fail(errors);
-    return this.ask(c, (q) => q.orphanedProjects(orgId));
+    return this.ask(c, { orgs: [orgId] }, (q) => q.orphanedProjects(orgId));
   }
 
   @Get('audit')

@@ -1,4 +1,4 @@
-import type { EventStore, StoredEvent, Subscription } from '../event-store/port';
+import type { AppendResult, EventStore, StoredEvent, Subscription } from '../event-store/port';
 import { ReadModel } from './read-model';
 
 export class NotCaughtUpError extends Error {
@@ -106,9 +106,24 @@ export class ProjectionRunner {
     return run();
   }
 
+  /**
+   * Applies an append made by this instance right away when the read model stands exactly where the batch
+   * begins, instead of waiting for the subscription to read it back (the command's response waits for its
+   * own events; this removes that round trip). Otherwise — another writer in between, a snapshot pause,
+   * not yet caught up, or a store that does not report the preceding position — the subscription applies
+   * the events as usual. The subscription skips what was applied here.
+   */
+  applyLocal(result: AppendResult): void {
+    if (this.gate || !this.caughtUp || this.failed || result.precedingPosition === undefined) return;
+    if (this.readModel.position !== result.precedingPosition) return;
+    for (const e of result.events) void this.handle(e);
+  }
+
   private handle(e: StoredEvent): void | Promise<void> {
     // The subscription awaits the promise, so events keep their order across a pause.
     if (this.gate) return this.gate.then(() => this.handle(e));
+    // Already applied by applyLocal (the subscription reads our own appends back later).
+    if (this.readModel.position !== null && this.readModel.includes(e.position)) return;
     this.readModel.apply(e);
     for (const l of this.listeners) {
       try {

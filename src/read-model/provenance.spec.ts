@@ -38,7 +38,10 @@ function harness() {
     'system',
   );
   emit('UserJoinedOrganization', { orgId: 'o', userId: 'alice', role: 'admin' }, 'system');
-  return { rm, emit, p: rm.provenance };
+  // The read model keeps one index per org; this harness has one org.
+  const p = rm.provenanceOf('o');
+  if (!p) throw new Error('no provenance index for org o');
+  return { rm, emit, p };
 }
 
 describe('ProvenanceIndex', () => {
@@ -364,13 +367,20 @@ describe('ProvenanceIndex', () => {
       });
     });
 
-    it('restores in place, so ReadModel.provenance keeps its identity (restoreParts)', () => {
-      const { p } = populated();
+    it('a restored org answers through ReadModel.provenance, its keys routed by the id index', () => {
+      const { rm: source, p } = populated();
       const rm = new ReadModel((a, b) => Number(a) - Number(b));
-      const before = rm.provenance;
-      rm.restoreParts({ provenance: JSON.parse(JSON.stringify(p.toJSON())) });
-      expect(rm.provenance).toBe(before);
-      expect(rm.provenance.lookup(factKeys.run('r'))).toEqual(p.lookup(factKeys.run('r')));
+      const state = source.org('o');
+      if (!state) throw new Error('no org o');
+      rm.restoreOrg('o', {
+        state,
+        provenance: ProvenanceIndex.fromJSON(JSON.parse(JSON.stringify(p.toJSON()))),
+      });
+      for (const [k, v] of source.index) rm.index.set(k, v);
+      for (const k of keys) expect(rm.provenance.lookup(k)).toEqual(p.lookup(k));
+      expect(rm.provenance.latestRemoval(keys)).toEqual(p.latestRemoval(keys));
+      // A key of an org this model does not hold has no citations.
+      expect(rm.provenance.lookup(factKeys.team('elsewhere'))).toEqual({ established: [], removed: null });
     });
 
     it.each([

@@ -34,6 +34,14 @@ export interface FactProvenance {
   removed: EventRef | null;
 }
 
+/** What explain reads: one org's {@link ProvenanceIndex}, or a read model's view over all its orgs. */
+export interface ProvenanceLookup {
+  /** The events behind a fact key (fact-keys.ts); an unknown key has none. */
+  lookup(key: string): FactProvenance;
+  /** The most recent removal among `keys`, or null when none of them was ever removed. */
+  latestRemoval(keys: readonly string[]): EventRef | null;
+}
+
 const NONE = -1;
 const SIMPLE_POSITION = /^[1-9][0-9]{0,14}$/;
 const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -44,7 +52,8 @@ const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * `commit:prepare` positions, other time spellings) falls back to a string kept on the side.
  */
 class RefTable {
-  private capacity = 1024;
+  // Small at first: there is one table per org (read-model.ts), and most orgs are small.
+  private capacity = 64;
   private positions = new Float64Array(this.capacity);
   private times = new Float64Array(this.capacity);
   private typeIds = new Uint16Array(this.capacity);
@@ -131,20 +140,34 @@ class RefTable {
     }
     x.types.forEach((s) => intern(s, t.types, t.typeIndex));
     x.actors.forEach((s) => intern(s, t.actors, t.actorIndex));
+    while (t.capacity < n) t.grow();
     for (let i = 0; i < n; i++) {
-      const type = t.types[x.type[i] as number];
-      const actor = t.actors[x.actor[i] as number];
+      const typeId = x.type[i] as number;
+      const actorId = x.actor[i] as number;
+      const type = t.types[typeId];
+      const actor = t.actors[actorId];
       if (type === undefined || actor === undefined) {
         throw new TypeError(`invalid provenance snapshot: row ${i} names an unknown type or actor`);
       }
       const p = x.position[i] as number | string;
       const at = x.occurredAt[i] as number | string;
-      t.add(
-        typeof p === 'number' ? String(p) : p,
-        type,
-        actor,
-        typeof at === 'number' ? new Date(at).toISOString() : at,
-      );
+      // Numbers are what toJSON wrote for rows add() had stored as numbers: taken as they are, which is
+      // what add() would store again (a million rows restore without re-parsing every string). Anything
+      // else takes add()'s own path.
+      if (typeof p === 'number' && typeof at === 'number' && isSimplePosition(p) && isIsoMillis(at)) {
+        t.positions[i] = p;
+        t.times[i] = at;
+        t.typeIds[i] = typeId;
+        t.actorIds[i] = actorId;
+        t.length = i + 1;
+      } else {
+        t.add(
+          typeof p === 'number' ? String(p) : p,
+          type,
+          actor,
+          typeof at === 'number' ? new Date(at).toISOString() : at,
+        );
+      }
     }
     return t;
   }
@@ -161,6 +184,16 @@ class RefTable {
     this.typeIds = widen(this.typeIds, (n) => new Uint16Array(n));
     this.actorIds = widen(this.actorIds, (n) => new Uint32Array(n));
   }
+}
+
+/** A number that add() stores as a number position: what SIMPLE_POSITION accepts, as a number. */
+function isSimplePosition(p: number): boolean {
+  return Number.isInteger(p) && p >= 1 && p < 1e15;
+}
+
+/** Epoch milliseconds whose toISOString() has the ISO_MILLIS form (years 0000-9999). */
+function isIsoMillis(ms: number): boolean {
+  return Number.isInteger(ms) && ms >= -62167219200000 && ms <= 253402300799999;
 }
 
 function intern(s: string, list: string[], index: Map<string, number>): number {

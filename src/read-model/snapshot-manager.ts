@@ -1,9 +1,19 @@
 import type { EventStore } from '../event-store/port';
 import { PROJECTION_VERSION } from './projection-version';
 import type { ProjectionRunner } from './projection-runner';
-import type { ReadModel, UnknownEventLog } from './read-model';
-import { decodeSnapshot, encodeSnapshot, type SnapshotEncoding, type SnapshotHeader } from './snapshot';
-import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
+import { ReadModel, type UnknownEventLog } from './read-model';
+import {
+  decodeOrgSections,
+  decodeSnapshot,
+  decodeSnapshotLayout,
+  encodeSnapshot,
+  orgSectionsSpan,
+  SnapshotFormatError,
+  type SnapshotEncoding,
+  type SnapshotHeader,
+  type SnapshotLayout,
+} from './snapshot';
+import { readSnapshotRange, type SnapshotStore, type StoredSnapshot } from './snapshot-store';
 
 export interface SnapshotLogger {
   log(message: string): void;
@@ -80,7 +90,11 @@ export interface LoadOptions extends SnapshotSelectionOptions {
   onSkipped?: UnknownEventLog;
 }
 
-/** Reads and decodes one stored snapshot into a fresh read model over `store`. */
+/**
+ * Reads and decodes one stored snapshot into a fresh read model over `store`. The id index and the
+ * idempotency answers are decoded now, each org on first use (read-model.ts DeferredOrg); every
+ * section's hash is checked now, so a damaged file is refused here and not later.
+ */
 export async function openSnapshot(
   snapshots: SnapshotStore,
   snapshot: StoredSnapshot,
@@ -91,8 +105,32 @@ export async function openSnapshot(
   const { readModel } = await decodeSnapshot(bytes, {
     comparePositions: (a, b) => store.comparePositions(a, b),
     onSkipped,
+    deferOrgs: true,
   });
   return readModel;
+}
+
+/** Bytes read first for a snapshot's table of contents (a few hundred per org). */
+const LAYOUT_PROBE_BYTES = 64 * 1024;
+
+/** The header and table of contents of a stored snapshot, reading only the start of the file. */
+export async function readSnapshotLayout(snapshots: SnapshotStore, name: string): Promise<SnapshotLayout> {
+  let head = await readSnapshotRange(snapshots, name, 0, LAYOUT_PROBE_BYTES);
+  let layout = decodeSnapshotLayout(head);
+  if ('need' in layout) {
+    head = await readSnapshotRange(snapshots, name, 0, layout.need);
+    layout = decodeSnapshotLayout(head);
+    if ('need' in layout) throw new SnapshotFormatError('the table of contents is cut off');
+  }
+  return layout;
+}
+
+/** One org as of a snapshot (SnapshotManager.openOrg). */
+export interface OrgAtSnapshot {
+  /** A read model holding only this org (empty when the org had no event yet), at the snapshot's position. */
+  readModel: ReadModel;
+  /** The org stream's revision folded in (-1 when the org had no event yet). */
+  revision: number;
 }
 
 /**
@@ -180,6 +218,11 @@ export class SnapshotManager {
   private lastPosition: string | null = null;
   /** The chain of snapshot writes: one at a time, in the order they were taken. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** Tables of contents read for time travel, by snapshot name (dropped with the snapshot). */
+  private readonly layouts = new Map<
+    string,
+    Promise<{ layout: SnapshotLayout; orgs: Map<string, number> }>
+  >();
 
   constructor(
     readonly snapshots: SnapshotStore,
@@ -263,6 +306,7 @@ export class SnapshotManager {
       );
       for (const victim of retentionVictims(this.catalog, this.policy.keep)) {
         this.catalog = this.catalog.filter((s) => s !== victim);
+        this.layouts.delete(victim.name);
         await this.snapshots.remove(victim.name);
       }
       return stored;
@@ -297,8 +341,50 @@ export class SnapshotManager {
     return best;
   }
 
-  /** A fresh read model decoded from one of {@link list}. */
+  /** A fresh read model decoded from one of {@link list} (its orgs decoded on first use). */
   open(snapshot: StoredSnapshot, onSkipped?: UnknownEventLog): Promise<ReadModel> {
     return openSnapshot(this.snapshots, snapshot, this.store, onSkipped);
+  }
+
+  /**
+   * One org of one of {@link list}, reading only the table of contents (cached) and that org's
+   * sections: what a time-travel query about one org needs (read-side.ts). `provenance: false` skips
+   * the org's provenance section. Throws when the file is gone or damaged.
+   */
+  async openOrg(
+    snapshot: StoredSnapshot,
+    orgId: string,
+    options: { provenance: boolean; onSkipped?: UnknownEventLog },
+  ): Promise<OrgAtSnapshot> {
+    let cached = this.layouts.get(snapshot.name);
+    if (!cached) {
+      cached = readSnapshotLayout(this.snapshots, snapshot.name).then((layout) => ({
+        layout,
+        orgs: new Map(layout.toc.orgs.map((o, i) => [o.orgId, i])),
+      }));
+      this.layouts.set(snapshot.name, cached);
+      cached.catch(() => this.layouts.delete(snapshot.name));
+    }
+    const { layout, orgs } = await cached;
+    if (layout.header.position !== snapshot.header.position) {
+      this.layouts.delete(snapshot.name);
+      throw new SnapshotFormatError(`${snapshot.name} no longer holds position ${snapshot.header.position}`);
+    }
+    const comparePositions = (a: string, b: string): number => this.store.comparePositions(a, b);
+    const i = orgs.get(orgId);
+    const entry = i === undefined ? undefined : layout.toc.orgs[i];
+    if (!entry) {
+      const empty = new ReadModel(comparePositions, options.onSkipped, { provenance: options.provenance });
+      empty.position = layout.header.position;
+      return { readModel: empty, revision: -1 };
+    }
+    const [offset, length] = orgSectionsSpan(layout, entry);
+    const bytes = await readSnapshotRange(this.snapshots, snapshot.name, offset, length);
+    const readModel = decodeOrgSections(layout, entry, bytes, {
+      comparePositions,
+      onSkipped: options.onSkipped,
+      provenance: options.provenance,
+    });
+    return { readModel, revision: entry.revision };
   }
 }

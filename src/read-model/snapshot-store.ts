@@ -27,6 +27,11 @@ export interface SnapshotStore {
   readonly location: string;
   list(): Promise<SnapshotListing>;
   read(name: string): Promise<Buffer>;
+  /**
+   * `length` bytes from `offset` (fewer at the end of the file): a time-travel query reads one org's
+   * sections, not the whole snapshot. Optional; {@link readSnapshotRange} falls back to {@link read}.
+   */
+  readRange?(name: string, offset: number, length: number): Promise<Buffer>;
   /** Stores the snapshot atomically (a reader sees all of it or none); replaces one at the same position. */
   write(snapshot: EncodedSnapshot): Promise<StoredSnapshot>;
   remove(name: string): Promise<void>;
@@ -92,6 +97,22 @@ export class FileSnapshotStore implements SnapshotStore {
     return readFile(join(this.location, name));
   }
 
+  async readRange(name: string, offset: number, length: number): Promise<Buffer> {
+    const fh = await open(join(this.location, name), 'r');
+    try {
+      const out = Buffer.alloc(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(out, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return out.subarray(0, got);
+    } finally {
+      await fh.close();
+    }
+  }
+
   async write(snapshot: EncodedSnapshot): Promise<StoredSnapshot> {
     await mkdir(this.location, { recursive: true });
     const name = snapshotFileName(snapshot.header.position);
@@ -155,6 +176,10 @@ export class MemorySnapshotStore implements SnapshotStore {
     return bytes;
   }
 
+  async readRange(name: string, offset: number, length: number): Promise<Buffer> {
+    return (await this.read(name)).subarray(offset, offset + length);
+  }
+
   async write(snapshot: EncodedSnapshot): Promise<StoredSnapshot> {
     const name = snapshotFileName(snapshot.header.position);
     const bytes = Buffer.concat(snapshot.chunks);
@@ -173,4 +198,15 @@ export function createSnapshotStore(
   dir: string,
 ): SnapshotStore {
   return eventStoreKind === 'memory' ? new MemorySnapshotStore() : new FileSnapshotStore(dir);
+}
+
+/** {@link SnapshotStore.readRange}, or a slice of the whole file for a store without it. */
+export async function readSnapshotRange(
+  store: SnapshotStore,
+  name: string,
+  offset: number,
+  length: number,
+): Promise<Buffer> {
+  if (store.readRange) return store.readRange(name, offset, length);
+  return (await store.read(name)).subarray(offset, offset + length);
 }

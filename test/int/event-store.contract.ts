@@ -110,6 +110,10 @@ export function runEventStoreContract(
       expect(read).toEqual([...first.events, ...second.events]);
       expect((await store.readStream(s, 1)).map((event) => event.revision)).toEqual([1, 2]);
       expect(await store.readStream(s, 3)).toEqual([]);
+      // A limit bounds the read (time travel reads one org's events in pages).
+      expect((await store.readStream(s, 0, 2)).map((event) => event.revision)).toEqual([0, 1]);
+      expect((await store.readStream(s, 2, 5)).map((event) => event.revision)).toEqual([2]);
+      await expect(store.readStream(s, 0, 0)).rejects.toThrow(RangeError);
     });
 
     test('keeps a given event id and generates a UUID otherwise', async () => {

@@ -122,13 +122,16 @@ export class EsdbEventStore implements EventStore {
     return { nextExpectedRevision, position: last.position, events: stored };
   }
 
-  async readStream(stream: string, fromRevision = 0): Promise<StoredEvent[]> {
+  async readStream(stream: string, fromRevision = 0, limit?: number): Promise<StoredEvent[]> {
     this.assertOpen();
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
+      throw new RangeError(`readStream: limit must be a positive integer, got ${limit}`);
     const events: StoredEvent[] = [];
     try {
       for await (const resolved of this.client.readStream(stream, {
         direction: FORWARDS,
         fromRevision: BigInt(fromRevision),
+        ...(limit === undefined ? {} : { maxCount: limit }),
         resolveLinkTos: false,
       })) {
         const event = resolved.event;

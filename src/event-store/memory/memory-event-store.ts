@@ -75,17 +75,22 @@ export class MemoryEventStore implements EventStore {
 
     const lastStored = stored[stored.length - 1];
     if (!lastStored) throw new Error('unreachable: a normalised batch is never empty');
+    const precedingIndex = this.log.length - stored.length;
     return {
       nextExpectedRevision: lastStored.revision,
       position: lastStored.position,
       events: stored.map(copy),
+      precedingPosition: precedingIndex > 0 ? formatSequencePosition(precedingIndex) : null,
     };
   }
 
-  async readStream(stream: string, fromRevision = 0): Promise<StoredEvent[]> {
+  async readStream(stream: string, fromRevision = 0, limit?: number): Promise<StoredEvent[]> {
     this.assertOpen();
     const events = this.streams.get(stream) ?? [];
-    return events.filter((event) => event.revision >= fromRevision).map(copy);
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
+      throw new RangeError(`readStream: limit must be a positive integer, got ${limit}`);
+    const from = events.filter((event) => event.revision >= fromRevision);
+    return (limit === undefined ? from : from.slice(0, limit)).map(copy);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {

@@ -166,12 +166,23 @@ export class SqliteEventStore implements EventStore {
     appendSignals.emit('append', this.file);
     const last = stored[stored.length - 1];
     if (!last) throw new Error('unreachable: a normalised batch is never empty');
-    return { nextExpectedRevision: last.revision, position: last.position, events: stored };
+    const first = stored[0] ?? last;
+    // AUTOINCREMENT positions only grow, so nothing can sit between first-1 and first.
+    const before = BigInt(first.position) - 1n;
+    return {
+      nextExpectedRevision: last.revision,
+      position: last.position,
+      events: stored,
+      precedingPosition: before > 0n ? before.toString() : null,
+    };
   }
 
-  async readStream(stream: string, fromRevision = 0): Promise<StoredEvent[]> {
+  async readStream(stream: string, fromRevision = 0, limit?: number): Promise<StoredEvent[]> {
     this.assertOpen();
-    return this.query(() => this.statements.readStream.all(stream, fromRevision)).map((row) =>
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
+      throw new RangeError(`readStream: limit must be a positive integer, got ${limit}`);
+    // SQLite reads LIMIT -1 as no limit.
+    return this.query(() => this.statements.readStream.all(stream, fromRevision, limit ?? -1)).map((row) =>
       this.toStoredEvent(row),
     );
   }
@@ -325,8 +336,8 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
     eventIdExists: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM events WHERE event_id = ?`),
-    readStream: db.prepare<[string, number], EventRow>(
-      `SELECT position, stream, revision, event_id, type, data, metadata FROM events WHERE stream = ? AND revision >= ? ORDER BY revision`,
+    readStream: db.prepare<[string, number, number], EventRow>(
+      `SELECT position, stream, revision, event_id, type, data, metadata FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
     ),
     readAll: db.prepare<[number, number], EventRow>(
       `SELECT position, stream, revision, event_id, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?`,
