@@ -11,7 +11,7 @@ import type { RegistryRole } from './model';
 // ---------------------------------------------------------------------------------------------
 
 /** Checkable on `project:<id>`, and on `run:<id>` / `report:<id>` inside a project (own-only qualifiers apply there). */
-export const PROJECT_PERMISSIONS: readonly string[] = [
+export const PROJECT_PERMISSION_IDS = [
   'project:read',
   'project:update',
   'project:delete',
@@ -35,28 +35,31 @@ export const PROJECT_PERMISSIONS: readonly string[] = [
   'artifact:create',
   'artifact:update',
   'artifact:delete',
-];
+] as const;
+export const PROJECT_PERMISSIONS: readonly string[] = PROJECT_PERMISSION_IDS;
 
 /** Checkable on `team:<id>`. */
-export const TEAM_PERMISSIONS: readonly string[] = [
+export const TEAM_PERMISSION_IDS = [
   'team:read',
   'team:manage-members',
   'team:manage-settings',
   'team:invite',
   'launchqueue:create',
   'launchqueue:update',
-];
+] as const;
+export const TEAM_PERMISSIONS: readonly string[] = TEAM_PERMISSION_IDS;
 
 /** Checkable on `org:<id>`: org admins only (§3.1, R51, R53, R70). */
-export const ORG_PERMISSIONS: readonly string[] = [
+export const ORG_PERMISSION_IDS = [
   'org:manage-users',
   'org:manage-roles',
   'org:create-team',
   'org:read-audit',
-];
+] as const;
+export const ORG_PERMISSIONS: readonly string[] = ORG_PERMISSION_IDS;
 
 /** Checkable on `registry:<id>`; the comment gives the §3.5 rows each id stands for. */
-export const REGISTRY_PERMISSIONS: readonly string[] = [
+export const REGISTRY_PERMISSION_IDS = [
   'registry:read', // P1, P2, P6, P7
   'registry:artifact.use', // P3
   'registry:artifact.download', // P4, P5
@@ -74,13 +77,15 @@ export const REGISTRY_PERMISSIONS: readonly string[] = [
   'registry:visibility.update', // P25
   'registry:members.manage', // P26–P28
   'registry:delete', // P29
-];
+] as const;
+export const REGISTRY_PERMISSIONS: readonly string[] = REGISTRY_PERMISSION_IDS;
 
 /**
  * Team-scope ids of the §3.8 catalogue that api.md does not list under "Team scope" but that only make
  * sense against a team: creating a project in it (A15) and viewing its Launch agents (R74).
  */
-export const TEAM_SCOPE_EXTRA_PERMISSIONS: readonly string[] = ['project:create', 'launchagent:read'];
+export const TEAM_SCOPE_EXTRA_PERMISSION_IDS = ['project:create', 'launchagent:read'] as const;
+export const TEAM_SCOPE_EXTRA_PERMISSIONS: readonly string[] = TEAM_SCOPE_EXTRA_PERMISSION_IDS;
 
 /** Everything a `team:<id>` check accepts. */
 export const TEAM_CHECKABLE_PERMISSIONS: ReadonlySet<string> = new Set([

@@ -109,71 +109,20 @@ export type ConsistencyMode = (typeof CONSISTENCY_MODES)[number];
 // Permissions (api.md "Permissions")
 // ---------------------------------------------------------------------------------------------------------
 
-/** Project scope: resource `project:<id>`, or `run:<id>` / `report:<id>` inside one. */
-export const PROJECT_PERMISSIONS = [
-  'project:read',
-  'project:update',
-  'project:delete',
-  'project:manage-members',
-  'project:change-visibility',
-  'run:read',
-  'run:create',
-  'run:update',
-  'run:stop',
-  'run:delete',
-  'sweep:create',
-  'sweep:delete',
-  'workspace:update',
-  'report:read',
-  'report:comment',
-  'report:create',
-  'report:update',
-  'report:delete',
-  'artifact:read',
-  'artifact:download',
-  'artifact:create',
-  'artifact:update',
-  'artifact:delete',
-] as const;
-
-/** Team scope: resource `team:<id>`. */
-export const TEAM_PERMISSIONS = [
-  'team:read',
-  'team:manage-members',
-  'team:manage-settings',
-  'team:invite',
-  'launchqueue:create',
-  'launchqueue:update',
-] as const;
-
-/** Org scope: resource `org:<id>`. */
-export const ORG_PERMISSIONS = [
-  'org:manage-users',
-  'org:manage-roles',
-  'org:create-team',
-  'org:read-audit',
-] as const;
-
-/** Registry scope: resource `registry:<id>` (access-model §3.5 rows). */
-export const REGISTRY_PERMISSIONS = [
-  'registry:read',
-  'registry:artifact.use',
-  'registry:artifact.download',
-  'registry:automation.create',
-  'registry:collection.create',
-  'registry:collection.update',
-  'registry:artifact.update',
-  'registry:alias.protected',
-  'registry:artifact.link',
-  'registry:types.update',
-  'registry:rename',
-  'registry:collection.delete',
-  'registry:automation.delete',
-  'registry:artifact.unlink',
-  'registry:visibility.update',
-  'registry:members.manage',
-  'registry:delete',
-] as const;
+// The lists live in the domain's catalogue (one source of truth); the edge re-exports them typed.
+export {
+  PROJECT_PERMISSION_IDS as PROJECT_PERMISSIONS,
+  TEAM_PERMISSION_IDS as TEAM_PERMISSIONS,
+  ORG_PERMISSION_IDS as ORG_PERMISSIONS,
+  REGISTRY_PERMISSION_IDS as REGISTRY_PERMISSIONS,
+} from '../../domain/permissions';
+import {
+  PROJECT_PERMISSION_IDS as PROJECT_PERMISSIONS,
+  TEAM_PERMISSION_IDS as TEAM_PERMISSIONS,
+  ORG_PERMISSION_IDS as ORG_PERMISSIONS,
+  REGISTRY_PERMISSION_IDS as REGISTRY_PERMISSIONS,
+  TEAM_SCOPE_EXTRA_PERMISSION_IDS,
+} from '../../domain/permissions';
 
 export type ProjectPermission = (typeof PROJECT_PERMISSIONS)[number];
 export type TeamPermission = (typeof TEAM_PERMISSIONS)[number];
@@ -202,7 +151,7 @@ export const PERMISSION_IDS: readonly PermissionId[] = [
  * Team-scope ids of the custom-role catalogue (access-model §3.8) that api.md does not list under "Team scope"
  * but that the domain accepts in a `team:<id>` check: creating a project (A15), viewing Launch agents (R74).
  */
-export const TEAM_SCOPE_EXTRA_PERMISSIONS = ['project:create', 'launchagent:read'] as const;
+export const TEAM_SCOPE_EXTRA_PERMISSIONS = TEAM_SCOPE_EXTRA_PERMISSION_IDS;
 export type TeamScopeExtraPermission = (typeof TEAM_SCOPE_EXTRA_PERMISSIONS)[number];
 export type CheckablePermission = PermissionId | TeamScopeExtraPermission;
 
