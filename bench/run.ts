@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --events 1000000 --seed 42 --quick --no-profile --only a,b]`
+ * `npm run bench [-- --events 1000000 --seed 42 --quick --no-profile --only a,b --report-only]`
  *
  * Generates (or reuses) the history, runs every phase in its own child process, writes
  * bench/results/<date>-<machine>.json and the run's section of BENCHMARKS.md. Phases:
@@ -25,11 +25,18 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { GeneratedMeta } from './generator';
 import { parseArgs } from './lib/args';
-import { BENCH_TOKEN, load, startServer, type LoadResult, type RunningServer } from './lib/http';
+import {
+  BENCH_TOKEN,
+  load,
+  startServer,
+  type LoadResult,
+  type RunningServer,
+  type SetupRequest,
+} from './lib/http';
 import { machineInfo, type MachineInfo } from './lib/machine';
 import { DATA_DIR, DIST_BENCH, REPO_ROOT, RESULTS_DIR, storeDirOf } from './lib/paths';
 import { summarizeProfile, type ProfileSummary } from './lib/profile';
-import { writeReport } from './lib/report';
+import { runKey, writeReport } from './lib/report';
 import type { ChecksResult } from './phases/checks';
 import type { ReadModelResult } from './phases/readmodel';
 import type { HistoricalResult, PrepareResult, ReadyResult } from './phases/snapshots';
@@ -324,14 +331,7 @@ async function commandsOnce(
     const runPrefix = `bench${Date.now().toString(36)}`;
     let n = 0;
     const flipCount = new Map<number, number>();
-    const next = (req: {
-      headers?: Record<string, string>;
-    }): {
-      method: string;
-      path: string;
-      headers: Record<string, string>;
-      body: string;
-    } => {
+    const next: SetupRequest = (req) => {
       n++;
       // One command in five flips a team role (with its A4/C7 tracking cascade); the rest log runs.
       if (n % 5 === 0 && workload.flips.length > 0) {
@@ -607,8 +607,7 @@ async function main(): Promise<void> {
 
   results.durationMs = Date.now() - started;
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const day = results.date.slice(0, 10);
-  const file = join(RESULTS_DIR, `${day}-${results.machine.slug}.json`);
+  const file = join(RESULTS_DIR, `${runKey(results)}.json`);
   if (only && existsSync(file)) mergeInto(file);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   writeReport(results);
@@ -643,7 +642,14 @@ function mergeInto(file: string): void {
   results.durationMs += prior.durationMs;
 }
 
-main().catch((err: unknown) => {
+/** `--report-only`: rewrite the BENCHMARKS.md section from today's result file, measuring nothing. */
+function reportOnly(): void {
+  const file = join(RESULTS_DIR, `${runKey(results)}.json`);
+  writeReport(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
+  log(`BENCHMARKS.md section rewritten from ${file}`);
+}
+
+(args.flag('report-only') ? Promise.resolve(reportOnly()) : main()).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

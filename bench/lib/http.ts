@@ -108,17 +108,8 @@ export interface LoadResult {
   timeouts: number;
 }
 
-type SetupRequest = (req: {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}) => {
-  method: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string;
-};
+/** Builds each request: autocannon passes the previous one (its headers included) and sends what this returns. */
+export type SetupRequest = (req: autocannon.Request) => autocannon.Request;
 
 /** Runs autocannon against `url` with a request generator; resolves with the summary. */
 export async function load(
@@ -130,7 +121,7 @@ export async function load(
     connections: options.connections,
     duration: options.durationSec,
     headers: { authorization: `Bearer ${BENCH_TOKEN}` },
-    requests: [{ setupRequest: options.next as never }],
+    requests: [{ setupRequest: options.next }],
   });
   return {
     connections: options.connections,

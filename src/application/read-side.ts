@@ -1,13 +1,44 @@
-import type { EventStore, StoredEvent } from '../event-store/port';
+import type { EventMetadata, EventStore, StoredEvent, StoredEventData } from '../event-store/port';
 import { ReadModel } from '../read-model/read-model';
 import type { ProjectionRunner } from '../read-model/projection-runner';
 import type { SnapshotLogger, SnapshotManager } from '../read-model/snapshot-manager';
+import type { OrgParts } from '../read-model/snapshot';
 import { invalid, notFound } from '../domain/errors';
 import { Queries } from './query.service';
 import type { Consistency, QueryScope } from './cqrs';
 
 /** Events of one org read per page while rebuilding it (one page past the position is read at most). */
 const ORG_PAGE = 500;
+
+/**
+ * The metadata of an event read without it (readStreamData): a model without provenance reads none of
+ * it but the idempotency key, and no query reads idempotency answers.
+ */
+const NO_METADATA: EventMetadata = Object.freeze({
+  actor: '',
+  correlationId: '',
+  occurredAt: '',
+  schemaVersion: 0,
+});
+
+/**
+ * Resource kinds whose questions never read runs: check.ts reads `runs` for run resources only, and no
+ * query reads a project's `runs`, `retired` or an org's revision beyond "has it begun".
+ */
+const RUNLESS_KINDS = new Set(['org', 'team', 'project', 'registry']);
+
+/**
+ * Events that touch only runs (their records, the projects' `runs`, `retired`): a model without runs
+ * does not read them at all — most of a large org's events.
+ */
+const RUN_EVENTS: readonly string[] = ['RunCreated', 'RunStopped', 'RunDeleted', 'RunMoved'];
+
+/** What a cached org model holds, as a rank: a model serves every request of its rank or below. */
+const RANKS: readonly OrgParts[] = [
+  { runs: false, provenance: false },
+  { runs: true, provenance: false },
+  { runs: true, provenance: true },
+];
 
 /**
  * Chooses the read model a query runs on: the live one (after an optional bounded wait for
@@ -20,9 +51,7 @@ const ORG_PAGE = 500;
  * (snapshot.ts), then its own stream's events up to the position. Ids are never reused, so the live id
  * index names the org of a resource for every position; the rebuilt model holds that org's state, its
  * part of the id index and (for explain) its provenance exactly as a full replay to the position would,
- * and every answer about the org reads only those. Measured on the bench history (1M events, 17 orgs,
- * a snapshot every 100k events; Node 20, 2 shared cores): a cold `at:` check at a random position took
- * 3.6 s median, 6.8 s p95 through a full replay; see the numbers at {@link ReadSide.orgAt}.
+ * and every answer about the org reads only those (numbers at {@link ReadSide.orgAt}).
  *
  * Any other read (lookups across orgs) rebuilds the whole read model: the nearest snapshot plus a
  * replay of every event after it up to the position. A few models of each kind are cached (LRU).
@@ -114,17 +143,23 @@ export class ReadSide {
       if (orgId !== undefined) orgIds.add(orgId);
     }
     for (const orgId of scope.orgs ?? []) if (live.hasOrg(orgId)) orgIds.add(orgId);
-    const provenance = scope.provenance ?? false;
+    // Explain cites provenance (and a run's); questions about runs or reports need the org's runs.
+    const rank = scope.provenance
+      ? 2
+      : (scope.resources ?? []).every((r) => RUNLESS_KINDS.has(r.slice(0, r.indexOf(':'))))
+        ? 0
+        : 1;
+    const parts = RANKS[rank] as OrgParts;
     if (orgIds.size === 0) {
       await this.assertEventAt(position, this.snapshots?.nearest(position)?.header.position ?? null);
-      const empty = new ReadModel((a, b) => this.compare(a, b), undefined, { provenance });
+      const empty = new ReadModel((a, b) => this.compare(a, b), undefined, parts);
       empty.position = position;
       return empty;
     }
-    const models = await Promise.all([...orgIds].map((orgId) => this.orgAt(orgId, position, provenance)));
+    const models = await Promise.all([...orgIds].map((orgId) => this.orgAt(orgId, position, rank)));
     if (models.length === 1) return models[0] as ReadModel;
     // Several orgs (a batch of checks): their models side by side; the states are shared, read-only.
-    const merged = new ReadModel((a, b) => this.compare(a, b), undefined, { provenance });
+    const merged = new ReadModel((a, b) => this.compare(a, b), undefined, parts);
     for (const m of models) {
       for (const orgId of m.orgIds()) {
         const state = m.org(orgId);
@@ -137,31 +172,39 @@ export class ReadSide {
   }
 
   /**
-   * One org as of `position` (cached; a model with provenance also serves reads without).
+   * One org as of `position`, holding at least the parts of `rank` (cached: a model of a higher rank
+   * serves lower ones).
    *
-   * Measured on the bench history (1M events, 17 orgs of ~59k events each, a snapshot every 100k
-   * events, so up to ~6k of the org's events to replay): TODO numbers.
+   * Measured on the bench history over SQLite (1M events, 17 orgs of ~59k events, 60% of them runs'; a
+   * snapshot every 100k events, so up to ~6k of the org's events after it), cold (a fresh ReadSide per
+   * query, 100 random positions), Node 20 on 2 cores shared with other benchmark runs (load 3-4):
+   *
+   *                                    p50        p95
+   *   full replay (before, issue 4)    3.6 s      6.8 s
+   *   check on a project (rank 0)      37-46 ms   51-68 ms   (org sections but runs', lean reads)
+   *   check on a run (rank 1)          110 ms     190 ms     (with the org's runs and run events)
+   *   explain (rank 2)                 190 ms     265 ms     (with provenance and full events)
+   *
+   * Positions before the first snapshot replay the org from its first event (up to ~2.4k events but
+   * runs'); the rest is reading the org's events (the store's rows: ~2/3 of the time) and its sections.
    */
-  private orgAt(orgId: string, position: string, provenance: boolean): Promise<ReadModel> {
-    const key = (p: boolean): string => `${orgId}\u0000${position}\u0000${p ? 'p' : '-'}`;
-    if (!provenance && this.orgHistory.has(key(true))) {
-      return cached(this.orgHistory, key(true), this.historyCacheSize * 4, () =>
-        this.replayOrgTo(orgId, position, true),
-      );
-    }
-    return cached(this.orgHistory, key(provenance), this.historyCacheSize * 4, () =>
-      this.replayOrgTo(orgId, position, provenance),
+  private orgAt(orgId: string, position: string, rank: number): Promise<ReadModel> {
+    const key = (r: number): string => `${orgId}\u0000${position}\u0000${r}`;
+    let have = rank;
+    for (let r = RANKS.length - 1; r > rank; r--) if (this.orgHistory.has(key(r))) have = r;
+    return cached(this.orgHistory, key(have), this.historyCacheSize * 2, () =>
+      this.replayOrgTo(orgId, position, RANKS[have] as OrgParts),
     );
   }
 
-  private async replayOrgTo(orgId: string, position: string, provenance: boolean): Promise<ReadModel> {
+  private async replayOrgTo(orgId: string, position: string, parts: OrgParts): Promise<ReadModel> {
     const compare = (a: string, b: string): number => this.compare(a, b);
     let rm: ReadModel | null = null;
     let from = 0;
     const base = this.snapshots?.nearest(position);
     if (base && this.snapshots) {
       try {
-        const at = await this.snapshots.openOrg(base, orgId, { provenance });
+        const at = await this.snapshots.openOrg(base, orgId, parts);
         rm = at.readModel;
         from = at.revision + 1;
       } catch (err) {
@@ -171,19 +214,25 @@ export class ReadSide {
         );
       }
     }
-    rm ??= new ReadModel(compare, undefined, { provenance });
+    rm ??= new ReadModel(compare, undefined, parts);
     const stream = `org-${orgId}`;
+    // Without provenance only `data` is folded: the lean read skips the metadata (about 4/5 of the
+    // bytes), and without runs the run events too.
+    const lean = parts.provenance ? undefined : this.store.readStreamData?.bind(this.store);
+    const except = parts.runs ? [] : RUN_EVENTS;
     let last: string | null = null;
     let reached = false;
     for (;;) {
-      const batch = await this.store.readStream(stream, from, ORG_PAGE);
+      const batch: (StoredEvent | StoredEventData)[] = lean
+        ? await lean(stream, from, ORG_PAGE, except)
+        : await this.store.readStream(stream, from, ORG_PAGE);
       for (const e of batch) {
         const c = compare(e.position, position);
         if (c > 0) {
           reached = true;
           break;
         }
-        rm.apply(e);
+        rm.apply('metadata' in e ? e : Object.assign(e, { metadata: NO_METADATA }));
         last = e.position;
         if (c === 0) break;
       }
@@ -203,9 +252,16 @@ export class ReadSide {
     return rm;
   }
 
-  /** 404 unless an event of the store has exactly `position`; reads forward from `after` (≤ position). */
+  /**
+   * 404 unless an event of the store has exactly `position`: asks the store when it can tell, else
+   * reads forward from `after` (≤ position).
+   */
   private async assertEventAt(position: string, after: string | null): Promise<void> {
     if (after !== null && this.compare(after, position) === 0) return;
+    if (this.store.hasPosition) {
+      if (await this.store.hasPosition(position)) return;
+      throw notFound(`position ${position} is not the position of an event in this store`);
+    }
     let cursor = after;
     let limit = 64;
     for (;;) {

@@ -47,6 +47,9 @@ export interface StoredEvent {
   metadata: EventMetadata;
 }
 
+/** A stored event without its metadata (see {@link EventStore.readStreamData}). */
+export type StoredEventData = Omit<StoredEvent, 'metadata'>;
+
 export interface AppendResult {
   /** Revision of the stream's last event after the append. */
   nextExpectedRevision: number;
@@ -90,6 +93,24 @@ export interface EventStore {
    * (default: all); an unknown stream reads as empty.
    */
   readStream(stream: string, fromRevision?: number, limit?: number): Promise<StoredEvent[]>;
+  /**
+   * {@link readStream} without the events' metadata, and without the events of `exceptTypes`: a replay
+   * that folds only `data`, and only some of it (time travel about one org's projects: no runs), reads
+   * and parses a fraction of the bytes. `limit` counts the events returned. Optional: callers fall back
+   * to readStream.
+   */
+  readStreamData?(
+    stream: string,
+    fromRevision: number,
+    limit: number,
+    exceptTypes?: readonly string[],
+  ): Promise<StoredEventData[]>;
+  /**
+   * True when an event of the store has exactly this position (time travel answers only at positions
+   * of events). Throws a RangeError for a token that is not a position of this store. Optional: callers
+   * fall back to reading forward with readAll.
+   */
+  hasPosition?(position: string): Promise<boolean>;
   /** Events of every stream in position order, after `after`, at most `limit`. */
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Catch-up subscription to all streams from a position (exclusive), then live. */

@@ -405,6 +405,47 @@ describe('ProvenanceIndex', () => {
     });
   });
 
+  it('a read model keeps one index per org and finds the latest removal across them by position', () => {
+    const rm = new ReadModel((a, b) => Number(a) - Number(b));
+    let position = 0;
+    const at = (orgId: string, type: string, data: Record<string, unknown>): void => {
+      position += 1;
+      rm.apply({
+        eventId: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`,
+        stream: `org-${orgId}`,
+        revision: rm.org(orgId) ? (rm.org(orgId)?.revision ?? 0) + 1 : 0,
+        position: String(position),
+        type,
+        data,
+        metadata: {
+          actor: 'system',
+          correlationId: 'c',
+          occurredAt: '2024-01-01T00:00:00.000Z',
+          schemaVersion: 1,
+        },
+      });
+    };
+    for (const orgId of ['a', 'b']) {
+      at(orgId, 'OrganizationCreated', { orgId, name: orgId, founderUserId: 'f', profile: DEFAULT_PROFILE });
+      at(orgId, 'UserJoinedOrganization', { orgId, userId: 'u', role: 'member' });
+      at(orgId, 'TeamCreated', { orgId, teamId: `t${orgId}`, name: 't' });
+      at(orgId, 'TeamMemberAdded', { teamId: `t${orgId}`, userId: 'u', role: 'member' });
+    }
+    at('b', 'TeamMemberRemoved', { teamId: 'tb', userId: 'u', reason: 'removed' }); // position 9
+    at('a', 'TeamMemberRemoved', { teamId: 'ta', userId: 'u', reason: 'removed' }); // position 10
+    const keys = [factKeys.teamMember('ta', 'u'), factKeys.teamMember('tb', 'u')];
+    expect(rm.provenance.latestRemoval(keys)?.position).toBe('10');
+    expect(rm.provenance.latestRemoval(keys.slice(1))?.position).toBe('9');
+    expect(rm.provenance.lookup(factKeys.orgUser('b', 'u')).established.map((r) => r.position)).toEqual([
+      '6',
+    ]);
+    expect(rm.provenanceOf('a')?.lookup(factKeys.teamMember('tb', 'u'))).toEqual({
+      established: [],
+      removed: null,
+    });
+    expect(rm.provenance.stats().events).toBe(10);
+  });
+
   it('grows past its initial capacity and keeps every reference exact', () => {
     const { emit, p } = harness();
     emit('TeamCreated', { orgId: 'o', teamId: 'ml', name: 'ML' });

@@ -42,8 +42,8 @@ export interface RestoredOrg {
 
 /**
  * An org of a snapshot that is decoded on first use (snapshot.ts): start-up decodes only the id index
- * and leaves each org's section to the first command, query or event that needs it, or to the
- * background work of {@link ReadModel.loadDeferred}.
+ * (and of that, not the runs' part) and leaves each org's sections to the first command, query or
+ * event that needs them, or to the background work of {@link ReadModel.loadDeferred}.
  */
 export interface DeferredOrg {
   /** Decodes what is left of the org; throws when its section does not decode. */
@@ -58,6 +58,11 @@ export interface ReadModelOptions {
    * explain (read-side.ts) leaves it out: replaying it is a good part of the cost of each event.
    */
   provenance?: boolean;
+  /**
+   * False for a historical model seeded without the snapshot's runs (snapshot.ts OrgParts): its orgs
+   * hold only the runs created since. Only recorded here, so that such a model is never snapshotted.
+   */
+  runs?: boolean;
 }
 
 /**
@@ -76,8 +81,14 @@ export class ReadModel {
   private seededOrder: string[] = [];
   private readonly provenances = new Map<string, ProvenanceIndex>();
   private readonly keepsProvenance: boolean;
-  /** `<kind>:<id>` → orgId. Deleted ids stay: ids are never reused. */
-  readonly index = new Map<string, string>();
+  /** See {@link ReadModelOptions.runs}. */
+  readonly hasAllRuns: boolean;
+  /** See {@link index}. */
+  private readonly ids = new Map<string, string>();
+  /** Sections of the id index not decoded yet (start-up defers the runs': most of the index). */
+  private pendingIds: ((index: Map<string, string>) => void)[] = [];
+  /** The prefix of every key the pending sections hold (`run:`): no other lookup needs them. */
+  private pendingIdsPrefix = '';
   readonly idempotency = new Map<string, IdempotentResult>();
   /** Which events established each fact an access decision reads (explain, provenance.ts), per org. */
   readonly provenance: ReadModelProvenance;
@@ -94,7 +105,56 @@ export class ReadModel {
     options: ReadModelOptions = {},
   ) {
     this.keepsProvenance = options.provenance ?? true;
+    this.hasAllRuns = options.runs ?? true;
     this.provenance = new ReadModelProvenance(this, comparePositions);
+  }
+
+  /**
+   * `<kind>:<id>` → orgId. Deleted ids stay: ids are never reused. Decodes the parts still deferred;
+   * a lookup of one id goes through {@link ownerOf}.
+   */
+  get index(): Map<string, string> {
+    if (this.pendingIds.length > 0) this.loadIds();
+    return this.ids;
+  }
+
+  /** The org that owns an id index key (`project:P`, `run:R`, …). */
+  ownerOf(key: string): string | undefined {
+    const orgId = this.ids.get(key);
+    if (orgId !== undefined || this.pendingIds.length === 0 || !key.startsWith(this.pendingIdsPrefix)) {
+      return orgId;
+    }
+    // Not among the decoded ids: it may be among the deferred ones.
+    this.loadIds();
+    return this.ids.get(key);
+  }
+
+  /**
+   * Seeds parts of the id index to decode on first need (snapshot.ts), each adding its entries, all of
+   * whose keys start with `prefix`.
+   */
+  deferIds(prefix: string, loads: readonly ((index: Map<string, string>) => void)[]): void {
+    if (this.pendingIds.length > 0 && prefix !== this.pendingIdsPrefix) {
+      throw new Error('ReadModel.deferIds: the deferred ids already have another prefix');
+    }
+    this.pendingIdsPrefix = prefix;
+    this.pendingIds.push(...loads);
+  }
+
+  /** Parts of the id index still deferred. */
+  get deferredIds(): number {
+    return this.pendingIds.length;
+  }
+
+  private loadIds(): void {
+    while (this.loadIdsPart());
+  }
+
+  /** Decodes one deferred part of the id index; false when none was left (for work in slices). */
+  loadIdsPart(): boolean {
+    const load = this.pendingIds.shift();
+    load?.(this.ids);
+    return load !== undefined;
   }
 
   /** Every org's state, in the order of their first events. Decodes the orgs still deferred. */
@@ -172,16 +232,23 @@ export class ReadModel {
     const sliceMs = options.sliceMs ?? 8;
     let loaded = 0;
     let since = Date.now();
+    const slice = async (): Promise<void> => {
+      if (Date.now() - since < sliceMs) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      since = Date.now();
+    };
+    // The deferred ids first: a lookup of an id not decoded yet decodes all of them at once.
+    while (this.pendingIds.length > 0 && !(options.shouldStop?.() ?? false)) {
+      this.loadIdsPart();
+      await slice();
+    }
     while (this.deferred.size > 0 && !(options.shouldStop?.() ?? false)) {
       const [orgId, org] = this.deferred.entries().next().value as [string, DeferredOrg];
       if (org.step()) {
         this.load(orgId);
         loaded += 1;
       }
-      if (Date.now() - since >= sliceMs) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        since = Date.now();
-      }
+      await slice();
     }
     return loaded;
   }
@@ -218,7 +285,7 @@ export class ReadModel {
   /** The org that owns `<kind>:<id>` (kinds: org, team, project, run, report, registry, sa). */
   orgOf(kind: string, id: string): string | undefined {
     if (kind === 'org') return this.hasOrg(id) ? id : undefined;
-    return this.index.get(`${kind}:${id}`);
+    return this.ownerOf(`${kind}:${id}`);
   }
 
   /**
@@ -230,7 +297,7 @@ export class ReadModel {
       const id = ref.slice(4);
       return this.hasOrg(id) ? id : undefined;
     }
-    return this.index.get(ref);
+    return this.ownerOf(ref);
   }
 
   /** True when this read model includes `position`. */
@@ -271,7 +338,7 @@ export class ReadModel {
     const created = CREATED_IDS[e.type];
     if (created) {
       const id = e.data[created.field];
-      if (typeof id === 'string') this.index.set(`${created.kind}:${id}`, orgId);
+      if (typeof id === 'string') this.ids.set(`${created.kind}:${id}`, orgId);
     }
     const key = e.metadata.idempotencyKey;
     if (typeof key === 'string' && typeof e.metadata.requestHash === 'string') {
@@ -314,7 +381,7 @@ export class ReadModelProvenance implements ProvenanceLookup {
 
   private indexOf(key: string): ProvenanceIndex | undefined {
     const { entity } = splitFactKey(key);
-    const orgId = entity.startsWith('org:') ? entity.slice(4) : this.rm.index.get(entity);
+    const orgId = entity.startsWith('org:') ? entity.slice(4) : this.rm.ownerOf(entity);
     return orgId === undefined || !this.rm.hasOrg(orgId) ? undefined : this.orgIndex(orgId);
   }
 

@@ -9,6 +9,7 @@ import {
   encodeSnapshot,
   orgSectionsSpan,
   SnapshotFormatError,
+  type OrgParts,
   type SnapshotEncoding,
   type SnapshotHeader,
   type SnapshotLayout,
@@ -348,13 +349,14 @@ export class SnapshotManager {
 
   /**
    * One org of one of {@link list}, reading only the table of contents (cached) and that org's
-   * sections: what a time-travel query about one org needs (read-side.ts). `provenance: false` skips
-   * the org's provenance section. Throws when the file is gone or damaged.
+   * sections: what a time-travel query about one org needs (read-side.ts). `parts` says whether its
+   * runs and its provenance are read too (snapshot.ts OrgParts). Throws when the file is gone or damaged.
    */
   async openOrg(
     snapshot: StoredSnapshot,
     orgId: string,
-    options: { provenance: boolean; onSkipped?: UnknownEventLog },
+    parts: OrgParts,
+    onSkipped?: UnknownEventLog,
   ): Promise<OrgAtSnapshot> {
     let cached = this.layouts.get(snapshot.name);
     if (!cached) {
@@ -374,17 +376,13 @@ export class SnapshotManager {
     const i = orgs.get(orgId);
     const entry = i === undefined ? undefined : layout.toc.orgs[i];
     if (!entry) {
-      const empty = new ReadModel(comparePositions, options.onSkipped, { provenance: options.provenance });
+      const empty = new ReadModel(comparePositions, onSkipped, parts);
       empty.position = layout.header.position;
       return { readModel: empty, revision: -1 };
     }
-    const [offset, length] = orgSectionsSpan(layout, entry);
+    const [offset, length] = orgSectionsSpan(layout, entry, parts);
     const bytes = await readSnapshotRange(this.snapshots, snapshot.name, offset, length);
-    const readModel = decodeOrgSections(layout, entry, bytes, {
-      comparePositions,
-      onSkipped: options.onSkipped,
-      provenance: options.provenance,
-    });
+    const readModel = decodeOrgSections(layout, entry, bytes, { comparePositions, onSkipped, ...parts });
     return { readModel, revision: entry.revision };
   }
 }

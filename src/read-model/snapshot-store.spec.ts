@@ -10,7 +10,7 @@ import { MemoryEventStore } from '../event-store/memory/memory-event-store';
 import type { NewEvent, StoredEvent } from '../event-store/port';
 import { PROJECTION_VERSION } from './projection-version';
 import { ReadModel } from './read-model';
-import { encodeSnapshot } from './snapshot';
+import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from './snapshot';
 import { loadLatestSnapshot, snapshotMismatch, usableSnapshots } from './snapshot-manager';
 import { FileSnapshotStore, snapshotFileName } from './snapshot-store';
 
@@ -102,6 +102,47 @@ describe('snapshot selection', () => {
     expect(
       await snapshotMismatch({ ...header, projectionVersion: PROJECTION_VERSION + 1 }, long.store),
     ).toMatch(/projection version/);
+  });
+
+  it('discards a snapshot of the old layout (projection version 1: one payload, no table of contents)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perm-snapold-'));
+    try {
+      const { store, events } = await storeWith(['a', 'b']);
+      const last = events[1] as StoredEvent;
+      // The header of a version 1 file: the payload hashed as a whole, no tocBytes/tocSha256.
+      const header = {
+        format: 'wandb-permissions-snapshot',
+        projectionVersion: 1,
+        storeKind: 'memory',
+        position: last.position,
+        previousPosition: (events[0] as StoredEvent).position,
+        eventId: last.eventId,
+        eventCount: 2,
+        createdAt: '2024-01-01T00:00:00.000Z',
+        encoding: 'columnar',
+        payloadBytes: 4,
+        payloadSha256: '0'.repeat(64),
+      };
+      const old = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), Buffer.alloc(4)]);
+      writeFileSync(join(dir, snapshotFileName(last.position)), old);
+      await expect(decodeSnapshot(old, { comparePositions: compare })).rejects.toThrow(SnapshotFormatError);
+      const logged: string[] = [];
+      const logger = {
+        log: (m: string) => logged.push(m),
+        warn: (m: string) => logged.push(m),
+        error: () => {},
+      };
+      const { loaded } = await loadLatestSnapshot(new FileSnapshotStore(dir), store, { logger });
+      expect(loaded).toBeNull();
+      expect(logged.join('\n')).toMatch(
+        new RegExp(
+          `snapshot-2.bin discarded: written by projection version 1, this is version ${PROJECTION_VERSION}`,
+        ),
+      );
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('usableSnapshots deletes the unusable ones (unless told not to) and loadLatestSnapshot takes the newest usable', async () => {

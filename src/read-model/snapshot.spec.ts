@@ -7,24 +7,40 @@ import { isDeepStrictEqual } from 'node:util';
 import type { StoredEvent } from '../event-store/port';
 import { fixtureF } from '../domain/access/fixture';
 import { decodeColumnar, encodeColumnar } from './snapshot-codec';
-import { decodeSnapshot, decodeSnapshotHeader, encodeSnapshot, SnapshotFormatError } from './snapshot';
-import { retentionVictims } from './snapshot-manager';
-import type { StoredSnapshot } from './snapshot-store';
+import { DEFAULT_PROFILE } from '../domain/model';
+import { MemoryEventStore } from '../event-store/memory/memory-event-store';
+import {
+  decodeOrgSections,
+  decodeSnapshot,
+  decodeSnapshotHeader,
+  decodeSnapshotLayout,
+  encodeSnapshot,
+  orgSectionsSpan,
+  SnapshotFormatError,
+} from './snapshot';
+import { retentionVictims, SnapshotManager } from './snapshot-manager';
+import { MemorySnapshotStore, type StoredSnapshot } from './snapshot-store';
 import { ReadModel } from './read-model';
 import { PROJECTION_VERSION } from './projection-version';
 
 const compare = (a: string, b: string): number => Number(a) - Number(b);
 
-/** Fixture F (spec/scenarios/fixtures) as stored events, plus many runs so that Maps span pieces. */
+/**
+ * Fixture F (spec/scenarios/fixtures) as stored events, plus many runs so that Maps span pieces, and a
+ * second org (Q) whose events come between O's.
+ */
 function readModelWithHistory(runs: number): ReadModel {
   const rm = new ReadModel(compare);
   let position = 0;
-  const apply = (type: string, data: Record<string, unknown>, idempotencyKey?: string): void => {
+  const revisions = new Map<string, number>();
+  const apply = (type: string, data: Record<string, unknown>, idempotencyKey?: string, orgId = 'O'): void => {
     position += 1;
+    const revision = (revisions.get(orgId) ?? -1) + 1;
+    revisions.set(orgId, revision);
     const e: StoredEvent = {
       eventId: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`,
-      stream: 'org-O',
-      revision: position - 1,
+      stream: `org-${orgId}`,
+      revision,
       position: String(position),
       type,
       data,
@@ -41,6 +57,10 @@ function readModelWithHistory(runs: number): ReadModel {
     rm.apply(e);
   };
   for (const f of fixtureF()) apply(f.type, f.data as unknown as Record<string, unknown>, 'ci:k1');
+  const q = { orgId: 'Q', name: 'Q', founderUserId: 'quinn', profile: DEFAULT_PROFILE };
+  apply('OrganizationCreated', q, undefined, 'Q');
+  apply('UserJoinedOrganization', { orgId: 'Q', userId: 'quinn', role: 'admin' }, undefined, 'Q');
+  apply('TeamCreated', { orgId: 'Q', teamId: 'q-team', name: 'Q team' }, undefined, 'Q');
   for (let i = 0; i < runs; i++) {
     apply('RunCreated', { runId: `run${i}`, projectId: 'P_team', creator: 'user:bob', loggedBy: 'user:bob' });
   }
@@ -117,7 +137,7 @@ describe('snapshot round trip', () => {
       const next: StoredEvent = {
         eventId: '00000000-0000-4000-8000-999999999999',
         stream: 'org-O',
-        revision: rm.eventCount,
+        revision: (rm.org('O')?.revision ?? 0) + 1,
         position: String(rm.eventCount + 1),
         type: 'RunDeleted',
         data: { runId: 'run5', projectId: 'P_team' },
@@ -153,6 +173,100 @@ describe('snapshot round trip', () => {
     const header = JSON.parse(bytes.subarray(0, bytes.indexOf(0x0a)).toString()) as Record<string, unknown>;
     delete header.eventId;
     expect(() => decodeSnapshotHeader(Buffer.from(`${JSON.stringify(header)}\n`))).toThrow(/lacks a field/);
+  });
+});
+
+describe('org sections (layout 2)', () => {
+  const options = { comparePositions: compare };
+
+  it('one org decodes alone, with or without its runs and provenance, as the whole snapshot has it', async () => {
+    const rm = readModelWithHistory(12_000);
+    const bytes = Buffer.concat((await encodeSnapshot(rm, { storeKind: 'memory' })).chunks);
+    const layout = decodeSnapshotLayout(bytes);
+    if ('need' in layout) throw new Error('the layout is cut off');
+    expect(layout.toc.orgs.map((o) => [o.orgId, o.revision])).toEqual([
+      ['O', rm.org('O')?.revision],
+      ['Q', rm.org('Q')?.revision],
+    ]);
+    const entry = layout.toc.orgs[0];
+    if (!entry) throw new Error('no org O');
+    const read = (parts: { runs: boolean; provenance: boolean }): ReadModel => {
+      const [offset, length] = orgSectionsSpan(layout, entry, parts);
+      return decodeOrgSections(layout, entry, bytes.subarray(offset, offset + length), {
+        ...options,
+        ...parts,
+      });
+    };
+    const full = read({ runs: true, provenance: true });
+    expect(isDeepStrictEqual(full.org('O'), rm.org('O'))).toBe(true);
+    expect(full.org('Q')).toBeUndefined();
+    expect([...full.index].sort()).toEqual([...rm.index].filter(([, o]) => o === 'O').sort());
+    expect(full.provenance.toJSON()).toEqual({
+      version: 2,
+      orgs: [['O', rm.provenanceOf('O')?.toJSON()]],
+    });
+    expect(full.position).toBe(rm.position);
+    // Without runs: the state has none (nor do its projects), the id index none of theirs, the rest alike.
+    const runless = read({ runs: false, provenance: false });
+    const state = runless.org('O');
+    expect(state?.runs.size).toBe(0);
+    expect([...(state?.projects.values() ?? [])].every((p) => p.runs.size === 0)).toBe(true);
+    expect(
+      isDeepStrictEqual(
+        { ...state, runs: null, projects: null },
+        { ...rm.org('O'), runs: null, projects: null },
+      ),
+    ).toBe(true);
+    expect([...runless.index].sort()).toEqual(
+      [...rm.index].filter(([k, o]) => o === 'O' && !k.startsWith('run:')).sort(),
+    );
+    expect(runless.hasProvenance).toBe(false);
+    expect(runless.hasAllRuns).toBe(false);
+    // The live model's projects keep their runs (the encoder strips copies).
+    expect(rm.org('O')?.projects.get('P_team')?.runs.size).toBe(12_000);
+  });
+
+  it('a model decoded on first use re-encodes the orgs it has not decoded byte for byte', async () => {
+    const createdAt = new Date('2024-02-01T00:00:00.000Z');
+    const first = await encodeSnapshot(readModelWithHistory(6_000), { storeKind: 'memory', createdAt });
+    const { readModel } = await decodeSnapshot(Buffer.concat(first.chunks), { ...options, deferOrgs: true });
+    expect([readModel.deferredOrgs, readModel.deferredIds]).toEqual([2, 2]);
+    const second = await encodeSnapshot(readModel, { storeKind: 'memory', createdAt });
+    expect(readModel.deferredOrgs).toBe(2);
+    expect(Buffer.concat(second.chunks).equals(Buffer.concat(first.chunks))).toBe(true);
+  });
+
+  it('refuses a damaged table of contents and a damaged org section', async () => {
+    const bytes = Buffer.concat(
+      (await encodeSnapshot(readModelWithHistory(10), { storeKind: 'memory' })).chunks,
+    );
+    const tocAt = bytes.indexOf(0x0a) + 1;
+    const toc = Buffer.from(bytes);
+    toc[tocAt + 10] = (toc[tocAt + 10] as number) ^ 0xff;
+    await expect(decodeSnapshot(toc, options)).rejects.toThrow(/table of contents hash mismatch/);
+    const layout = decodeSnapshotLayout(bytes);
+    if ('need' in layout) throw new Error('the layout is cut off');
+    expect(decodeSnapshotLayout(bytes.subarray(0, tocAt + 5))).toEqual({ need: layout.sectionsAt });
+    const entry = layout.toc.orgs[1];
+    if (!entry) throw new Error('no org Q');
+    const state = Buffer.from(bytes);
+    state[layout.sectionsAt + entry.state[0] + 2] =
+      (state[layout.sectionsAt + entry.state[0] + 2] as number) ^ 0xff;
+    await expect(decodeSnapshot(state, options)).rejects.toThrow(/Q state: section hash mismatch/);
+  });
+
+  it('SnapshotManager.openOrg reads one org of a stored snapshot, and an empty model for an org it lacks', async () => {
+    const store = new MemoryEventStore();
+    const snapshots = new MemorySnapshotStore();
+    const rm = readModelWithHistory(10);
+    const stored = await snapshots.write(await encodeSnapshot(rm, { storeKind: 'memory' }));
+    const manager = new SnapshotManager(snapshots, store, { every: 1, keep: 2 });
+    const q = await manager.openOrg(stored, 'Q', { runs: true, provenance: true });
+    expect(q.revision).toBe(rm.org('Q')?.revision);
+    expect(isDeepStrictEqual(q.readModel.org('Q'), rm.org('Q'))).toBe(true);
+    expect(q.readModel.orgIds()).toEqual(['Q']);
+    const none = await manager.openOrg(stored, 'Z', { runs: false, provenance: false });
+    expect([none.revision, none.readModel.orgIds(), none.readModel.position]).toEqual([-1, [], rm.position]);
   });
 });
 

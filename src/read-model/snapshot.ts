@@ -30,15 +30,20 @@ export const SNAPSHOT_FORMAT = 'wandb-permissions-snapshot';
  * decoding is what start-up and cold `at:` queries wait for. The header names the encoding, so another
  * one can be added without breaking files.
  *
- * Layout (issue 5, PROJECTION_VERSION 2): the payload starts with a table of contents, then one section
- * per org (its id-index entries, its state, its provenance), each independently decodable and hashed,
- * so that a time-travel query decodes only the org it asks about, and start-up decodes only the id index
- * and defers every org to its first use (read-model.ts DeferredOrg). Measured on the bench history of
- * 1M events (17 orgs, 83 MB snapshot), Node 20 on 2 shared cores:
+ * Layout (issue 5, PROJECTION_VERSION 2): the payload starts with a table of contents, then five
+ * sections per org (its id-index entries, its state, its runs' ids, its runs, its provenance), each
+ * independently decodable and hashed, so that a time-travel query decodes only the org it asks about
+ * (and only the parts it needs), and start-up decodes only the id index but its runs' part, deferring
+ * every org to its first use (read-model.ts DeferredOrg). Measured on the bench history of 1M events
+ * (17 orgs, 586k runs; 83 MB in layout 1, 81 MB in layout 2), Node 20 on 2 cores shared with other
+ * benchmark runs (load average 3-4):
  *
  *                                         layout 1 (one payload)    layout 2 (org sections)
- *   load the head snapshot (start-up)     5.9 s (decode all)        see snapshot-manager.ts
- *   one org's state at a snapshot         5.9 s (decode all)        see read-side.ts
+ *   load the head snapshot (start-up)     5.9 s (decode all)        0.17-0.21 s (read 80 MB ~85 ms,
+ *                                                                   hashes ~50 ms, ids but runs' ~40 ms)
+ *   then every org, in the background     -                         2.3-2.7 s, in 8 ms slices
+ *   heap once all is decoded              239 MB                    241 MB
+ *   one org at 900k events: no runs / with runs / and provenance   3-11 / 55-72 / 130-153 ms
  */
 export type SnapshotEncoding = 'columnar';
 export const DEFAULT_SNAPSHOT_ENCODING: SnapshotEncoding = 'columnar';
@@ -176,7 +181,8 @@ function* statePieces(state: OrgState): Generator<Piece> {
     if (field === 'runs') shell[field] = new Map();
     else if (field === 'projects') {
       const projects = new Map<string, ProjectState>();
-      for (const [id, p] of state.projects) projects.set(id, p.runs.size === 0 ? p : { ...p, runs: new Set() });
+      for (const [id, p] of state.projects)
+        projects.set(id, p.runs.size === 0 ? p : { ...p, runs: new Set() });
       if (projects.size > PIECE_ENTRIES) {
         big.push([field, projects]);
         shell[field] = new Map();
@@ -261,7 +267,7 @@ export async function encodeSnapshot(rm: ReadModel, options: EncodeOptions): Pro
   if (position === null || eventId === null) {
     throw new Error('encodeSnapshot: the read model has applied no event yet');
   }
-  if (!rm.hasProvenance) throw new Error('encodeSnapshot: the read model keeps no provenance');
+  if (!rm.hasProvenance || !rm.hasAllRuns) throw new Error('encodeSnapshot: the read model is a partial one');
   const encoding = options.encoding ?? DEFAULT_SNAPSHOT_ENCODING;
   const pause = slicer();
   const body: Buffer[] = [];
@@ -298,7 +304,8 @@ export async function encodeSnapshot(rm: ReadModel, options: EncodeOptions): Pro
     const d = rm.deferredOrg(orgId);
     if (d instanceof OrgSection && d.encoding === encoding) reused.set(orgId, d);
   }
-  // The id index grouped by org, for the orgs encoded afresh.
+  // The id index grouped by org, for the orgs encoded afresh (its deferred parts decoded first).
+  while (rm.loadIdsPart()) await pause();
   const ids = new Map<string, OrgKeys>();
   let n = 0;
   for (const [key, orgId] of rm.index) {
@@ -490,7 +497,7 @@ export function decodeSnapshotLayout(head: Buffer): SnapshotLayout | { need: num
 }
 
 /** Throws unless `bytes` (a section) has the hash the table of contents gives it. */
-export function checkSection(bytes: Buffer, range: SectionRange, what: string): void {
+function checkSection(bytes: Buffer, range: SectionRange, what: string): void {
   if (bytes.length !== range[1] || sha256(bytes) !== range[2]) {
     throw new SnapshotFormatError(`${what}: section hash mismatch`);
   }
@@ -525,7 +532,7 @@ function decodeIds(
  */
 class OrgSection implements DeferredOrg {
   private pieces: Generator<Piece> | null = null;
-  private phase: 'state' | 'provenance' | 'done' = 'state';
+  private phase: 'state' | 'runs' | 'provenance' | 'done' = 'state';
   private shell: Record<string, unknown> | null = null;
   private provenanceJson: Record<string, unknown> | null = null;
 
@@ -536,7 +543,7 @@ class OrgSection implements DeferredOrg {
     private readonly areaAt: number,
     readonly entry: TocOrg,
     readonly encoding: SnapshotEncoding,
-    private readonly withProvenance: boolean,
+    private readonly parts: OrgParts,
   ) {}
 
   /** The bytes of one of this org's sections (re-encoding copies them). */
@@ -554,17 +561,26 @@ class OrgSection implements DeferredOrg {
     }
   }
 
+  /** Moves to the next part asked for; true when there is none. */
+  private nextPhase(): boolean {
+    if (this.phase === 'state' && this.parts.runs) this.phase = 'runs';
+    else if ((this.phase === 'state' || this.phase === 'runs') && this.parts.provenance)
+      this.phase = 'provenance';
+    else this.phase = 'done';
+    return this.phase === 'done';
+  }
+
   private advance(): boolean {
     if (this.phase === 'done') return true;
     if (!this.pieces) {
-      const range = this.phase === 'state' ? this.entry.state : this.entry.provenance;
+      const e = this.entry;
+      const range = this.phase === 'state' ? e.state : this.phase === 'runs' ? e.runs : e.provenance;
       this.pieces = piecesIn(this.bytesOf(range), this.encoding);
     }
     const next = this.pieces.next();
     if (next.done) {
       this.pieces = null;
-      this.phase = this.phase === 'state' && this.withProvenance ? 'provenance' : 'done';
-      return this.phase === 'done';
+      return this.nextPhase();
     }
     const piece = next.value;
     switch (piece.t) {
@@ -575,6 +591,15 @@ class OrgSection implements DeferredOrg {
         const target = this.shell?.[piece.field];
         if (!types.isMap(target)) throw new SnapshotFormatError(`piece for unknown field ${piece.field}`);
         for (let i = 0; i < piece.keys.length; i++) target.set(piece.keys[i], piece.values[i]);
+        break;
+      }
+      case 'projectRuns': {
+        const projects = this.shell?.projects as Map<string, ProjectState> | undefined;
+        for (let i = 0; i < piece.keys.length; i++) {
+          const p = projects?.get(piece.keys[i] as string);
+          if (!p) throw new SnapshotFormatError(`runs of unknown project ${piece.keys[i] as string}`);
+          p.runs = new Set(piece.values[i]);
+        }
         break;
       }
       case 'prov':
@@ -598,7 +623,7 @@ class OrgSection implements DeferredOrg {
     while (!this.step());
     if (!this.shell) throw new SnapshotFormatError(`org ${this.entry.orgId} has no state`);
     let provenance: ProvenanceIndex | null = null;
-    if (this.withProvenance) {
+    if (this.parts.provenance) {
       try {
         provenance = ProvenanceIndex.fromJSON(this.provenanceJson);
       } catch (err) {
@@ -662,15 +687,23 @@ export async function decodeSnapshot(
       await pause();
     }
     const sections: [string, OrgSection][] = [];
+    const runIds: ((index: Map<string, string>) => void)[] = [];
     for (const o of toc.orgs) {
       decodeIds(section(o.ids, `${o.orgId} ids`), o.orgId, rm.index, header.encoding);
+      const runs = section(o.runIds, `${o.orgId} run ids`);
+      // Most of the index, and only questions about runs read it: deferred with the orgs.
+      if (options.deferOrgs) runIds.push((index) => decodeIds(runs, o.orgId, index, header.encoding));
+      else decodeIds(runs, o.orgId, rm.index, header.encoding);
       section(o.state, `${o.orgId} state`);
+      section(o.runs, `${o.orgId} runs`);
       section(o.provenance, `${o.orgId} provenance`);
-      sections.push([o.orgId, new OrgSection(area, 0, o, header.encoding, true)]);
+      sections.push([o.orgId, new OrgSection(area, 0, o, header.encoding, ALL_PARTS)]);
       await pause();
     }
-    if (options.deferOrgs) rm.deferOrgs(sections);
-    else {
+    if (options.deferOrgs) {
+      rm.deferIds('run:', runIds);
+      rm.deferOrgs(sections);
+    } else {
       for (const [orgId, s] of sections) {
         while (!s.step()) await pause();
         rm.restoreOrg(orgId, s.load());
@@ -688,47 +721,48 @@ export async function decodeSnapshot(
 }
 
 /**
- * One org of a snapshot, from the bytes of its three sections (contiguous in the file, `ids` first):
- * a read model holding that org alone as of the snapshot's position, with its part of the id index and,
- * unless `provenance` is false, its provenance. Checks the sections' hashes.
+ * The byte range of the file that holds what {@link decodeOrgSections} reads of one org (its sections
+ * are contiguous, `ids` first): [file offset, length].
+ */
+export function orgSectionsSpan(layout: SnapshotLayout, entry: TocOrg, parts: OrgParts): [number, number] {
+  const last = parts.provenance ? entry.provenance : parts.runs ? entry.runs : entry.state;
+  return [layout.sectionsAt + entry.ids[0], last[0] + last[1] - entry.ids[0]];
+}
+
+/**
+ * One org of a snapshot, from the bytes {@link orgSectionsSpan} names: a read model holding that org
+ * alone as of the snapshot's position, with its part of the id index and the `parts` asked for (a model
+ * without runs has none of the org's runs: fit only for questions about anything but runs and reports'
+ * runs). Checks the sections' hashes.
  */
 export function decodeOrgSections(
   layout: SnapshotLayout,
   entry: TocOrg,
   bytes: Buffer,
-  options: DecodeOptions & { provenance: boolean },
+  options: DecodeOptions & OrgParts,
 ): ReadModel {
+  const parts: OrgParts = { runs: options.runs, provenance: options.provenance };
   const at = entry.ids[0];
-  const slice = (r: SectionRange): Buffer => bytes.subarray(r[0] - at, r[0] - at + r[1]);
-  checkSection(slice(entry.ids), entry.ids, `${entry.orgId} ids`);
-  checkSection(slice(entry.state), entry.state, `${entry.orgId} state`);
-  if (options.provenance)
-    checkSection(slice(entry.provenance), entry.provenance, `${entry.orgId} provenance`);
-  const rm = new ReadModel(options.comparePositions, options.onSkipped, { provenance: options.provenance });
+  const slice = (r: SectionRange, what: string): Buffer => {
+    const b = bytes.subarray(r[0] - at, r[0] - at + r[1]);
+    checkSection(b, r, `${entry.orgId} ${what}`);
+    return b;
+  };
+  const rm = new ReadModel(options.comparePositions, options.onSkipped, parts);
+  const encoding = layout.header.encoding;
   try {
-    decodeIds(slice(entry.ids), entry.orgId, rm.index, layout.header.encoding);
+    decodeIds(slice(entry.ids, 'ids'), entry.orgId, rm.index, encoding);
+    slice(entry.state, 'state');
+    if (parts.runs) {
+      decodeIds(slice(entry.runIds, 'run ids'), entry.orgId, rm.index, encoding);
+      slice(entry.runs, 'runs');
+    }
+    if (parts.provenance) slice(entry.provenance, 'provenance');
   } catch (err) {
     if (err instanceof SnapshotFormatError) throw err;
     throw new SnapshotFormatError(`${entry.orgId} ids do not decode: ${(err as Error).message}`);
   }
-  rm.restoreOrg(
-    entry.orgId,
-    new OrgSection(bytes, at, entry, layout.header.encoding, options.provenance).load(),
-  );
+  rm.restoreOrg(entry.orgId, new OrgSection(bytes, at, entry, encoding, parts).load());
   rm.position = layout.header.position;
   return rm;
-}
-
-/** The byte range of the file holding one org's three sections: [file offset, length]. */
-export function orgSectionsSpan(layout: SnapshotLayout, entry: TocOrg): [number, number] {
-  const start = entry.ids[0];
-  const end = Math.max(
-    entry.ids[0] + entry.ids[1],
-    entry.state[0] + entry.state[1],
-    entry.provenance[0] + entry.provenance[1],
-  );
-  if (entry.state[0] < start || entry.provenance[0] < start) {
-    throw new SnapshotFormatError(`the sections of ${entry.orgId} are out of order`);
-  }
-  return [layout.sectionsAt + start, end - start];
 }

@@ -114,6 +114,24 @@ export function runEventStoreContract(
       expect((await store.readStream(s, 0, 2)).map((event) => event.revision)).toEqual([0, 1]);
       expect((await store.readStream(s, 2, 5)).map((event) => event.revision)).toEqual([2]);
       await expect(store.readStream(s, 0, 0)).rejects.toThrow(RangeError);
+      // Positions of events (optional check): each of these, and none past the head.
+      if (store.hasPosition) {
+        for (const e of read) expect(await store.hasPosition(e.position)).toBe(true);
+        if (options.sequencePositions && !options.sharedBackend) {
+          const head = Number(await store.headPosition());
+          expect(await store.hasPosition(String(head + 1))).toBe(false);
+          await expect(store.hasPosition('0')).rejects.toThrow(RangeError);
+        }
+      }
+      // The lean read (optional) is the same events without their metadata.
+      if (store.readStreamData) {
+        const lean = await store.readStreamData(s, 1, 5);
+        expect(lean).toEqual(read.slice(1).map(({ metadata: _metadata, ...e }) => e));
+        expect(lean[0]).not.toHaveProperty('metadata');
+        // Events of the excepted types are left out; the limit counts the others.
+        expect((await store.readStreamData(s, 0, 1, ['Created'])).map((e) => e.revision)).toEqual([1]);
+        expect((await store.readStreamData(s, 0, 5, ['Renamed'])).map((e) => e.type)).toEqual(['Created']);
+      }
     });
 
     test('keeps a given event id and generates a UUID otherwise', async () => {

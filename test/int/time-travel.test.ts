@@ -9,15 +9,21 @@
  * - a start from a snapshot equals a start from scratch, replays only the events after it, and its
  *   audit index is complete again once the background rebuild is done;
  * - a snapshot of another PROJECTION_VERSION, one ahead of the store (store replaced) and a damaged one
- *   are discarded and the state rebuilt by replay.
+ *   are discarded and the state rebuilt by replay;
+ * - `at:` about one org (a query scope: read-side.ts) rebuilds only that org from its snapshot section
+ *   and its own stream, and every answer about the org (with its runs, without them, and explain with
+ *   provenance) equals the full fold's, for random positions and every org;
+ * - a read model whose orgs are decoded on first use (start-up) answers as one decoded at once, and an
+ *   event for an org not decoded yet lands on its decoded state.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { CommandService } from '../../src/application/command.service';
+import { explainCheck } from '../../src/application/explain';
 import { Queries } from '../../src/application/query.service';
-import type { ReadSide } from '../../src/application/read-side';
+import { ReadSide } from '../../src/application/read-side';
 import { DomainError } from '../../src/domain/errors';
 import type { StoredEvent } from '../../src/event-store/port';
 import { COMMAND_SERVICE, READ_SIDE } from '../../src/http/tokens';
@@ -42,6 +48,26 @@ const PERMISSIONS: Record<string, readonly string[]> = {
   report: ['report:update'],
   registry: ['registry:read', 'registry:members.manage'],
 };
+
+/** A sample of (principal, permission, resource) checks over `resources`, for explain. */
+function explainSample(
+  rnd: () => number,
+  principals: readonly string[],
+  resources: readonly string[],
+  n: number,
+): { principal: string; permission: string; resource: string }[] {
+  const out = [];
+  for (let i = 0; i < n && resources.length > 0; i++) {
+    const resource = resources[Math.floor(rnd() * resources.length)] as string;
+    const permissions = PERMISSIONS[resource.slice(0, resource.indexOf(':'))] ?? [];
+    out.push({
+      principal: principals[Math.floor(rnd() * principals.length)] as string,
+      permission: permissions[Math.floor(rnd() * permissions.length)] as string,
+      resource,
+    });
+  }
+  return out;
+}
 
 function answer<T>(f: () => T): T | { error: string } {
   try {
@@ -72,6 +98,30 @@ function answers(rm: ReadModel, principals: readonly string[], resources: readon
     }
     if (kind === 'registry') for (const team of teams) out.push(answer(() => q.registryAccess(id, team)));
   }
+  return out;
+}
+
+/**
+ * Every answer about one org: {@link answers} over its resources, plus its member lists, orphaned
+ * projects and custom roles (those of `roles`, and one that never existed).
+ */
+function orgAnswers(
+  rm: ReadModel,
+  orgId: string,
+  principals: readonly string[],
+  resources: readonly string[],
+  roles: readonly string[],
+): unknown[] {
+  const q = new Queries(rm);
+  const out = answers(rm, principals, resources);
+  for (const resource of resources) {
+    const id = resource.slice(resource.indexOf(':') + 1);
+    if (resource.startsWith('project:')) out.push(answer(() => q.projectMembers(id)));
+    if (resource.startsWith('registry:')) out.push(answer(() => q.registryMembers(id)));
+    if (resource.startsWith('team:')) out.push(answer(() => q.teamMembers(id)));
+  }
+  out.push(answer(() => q.orphanedProjects(orgId)));
+  for (const roleId of [...roles, 'never-a-role']) out.push(answer(() => q.customRole(orgId, roleId)));
   return out;
 }
 
@@ -221,6 +271,78 @@ describe('time travel and snapshots over a randomized history (SQLite)', () => {
     }
   }, 120_000);
 
+  it('at:<position> about one org (scoped) equals a full fold up to the position, for random positions and every org', async () => {
+    const readSide = server.running.app.get<ReadSide>(READ_SIDE);
+    const live = server.running.projection.readModel;
+    const { store, projection, snapshots } = server.running;
+    // A read side of its own for each kind of read, so that none is served a richer cached model.
+    const fresh = (): ReadSide => new ReadSide(store, projection, 5000, 4, snapshots);
+    const rnd = prng(SEED + 5);
+    const snapshotCounts = server.running.snapshots.list().map((s) => s.header.eventCount);
+    // The snapshots' own positions, the events on either side of each, and random ones.
+    const counts = new Set<number>([1, events.length]);
+    for (const c of snapshotCounts) for (const d of [-1, 0, 1]) counts.add(Math.min(events.length, c + d));
+    while (counts.size < snapshotCounts.length * 3 + 4) counts.add(1 + Math.floor(rnd() * events.length));
+    const orgIds = [...live.orgs.keys()];
+    expect(orgIds.length).toBeGreaterThanOrEqual(3);
+    const openOrg = jest.spyOn(server.running.snapshots, 'openOrg');
+    const readAll = jest.spyOn(server.running.store, 'readAll');
+    try {
+      for (const count of [...counts].sort((a, b) => a - b)) {
+        const position = (events[count - 1] as StoredEvent).position;
+        const at = { kind: 'at', position } as const;
+        const expected = foldUpTo(events, count);
+        const base = server.running.snapshots.nearest(position);
+        for (const orgId of orgIds) {
+          const ofOrg = resources.filter((r) => live.orgOfRef(r) === orgId);
+          const roles = [...(expected.org(orgId)?.customRoles.keys() ?? [])];
+          const want = orgAnswers(expected, orgId, principals, ofOrg, roles);
+          openOrg.mockClear();
+          readAll.mockClear();
+          // With runs: the org's state and its part of the id index are the fold's.
+          const q = await readSide.queriesAt(at, { orgs: [orgId], resources: ofOrg });
+          expect(q.position).toBe(position);
+          const got = modelOf(q);
+          expect([count, orgId, isDeepStrictEqual(got.org(orgId), expected.org(orgId))]).toEqual([
+            count,
+            orgId,
+            true,
+          ]);
+          expect([...got.index].filter(([, o]) => o === orgId).sort()).toEqual(
+            [...expected.index].filter(([, o]) => o === orgId).sort(),
+          );
+          expect(orgAnswers(got, orgId, principals, ofOrg, roles)).toEqual(want);
+          // Built from the org's section of the nearest snapshot, not from a replay of every event.
+          if (base) expect(openOrg).toHaveBeenCalledWith(base, orgId, { runs: true, provenance: false });
+          for (const [options] of readAll.mock.calls) {
+            expect(options?.limit ?? 1000).toBeLessThan(5000);
+          }
+          // Without runs (questions about anything but runs and reports): the same answers.
+          const runless = ofOrg.filter((r) => !r.startsWith('run:') && !r.startsWith('report:'));
+          const q0 = await fresh().queriesAt(at, { orgs: [orgId], resources: runless });
+          expect(modelOf(q0).hasAllRuns).toBe(false);
+          expect(orgAnswers(modelOf(q0), orgId, principals, runless, roles)).toEqual(
+            orgAnswers(expected, orgId, principals, runless, roles),
+          );
+          // Explain cites the events of the org's provenance as of the position.
+          const sample = explainSample(rnd, principals, ofOrg, 6);
+          for (const input of sample) {
+            const qe = await fresh().queriesAt(at, { resources: [input.resource], provenance: true });
+            expect(answer(() => explainCheck(modelOf(qe), input))).toEqual(
+              answer(() => explainCheck(expected, input)),
+            );
+          }
+        }
+        // A batch across every org: their models side by side.
+        const q = await readSide.queriesAt(at, { resources });
+        expect(answers(modelOf(q), principals, resources)).toEqual(answers(expected, principals, resources));
+      }
+    } finally {
+      openOrg.mockRestore();
+      readAll.mockRestore();
+    }
+  }, 240_000);
+
   it('over HTTP: at:<position> answers as of that position and carries it; a malformed position is 400', async () => {
     const project = resources.find((r) => r.startsWith('project:'))?.slice(8) ?? '';
     const principal = principals[0] ?? '';
@@ -299,6 +421,61 @@ describe('time travel and snapshots over a randomized history (SQLite)', () => {
       expect(sameState(running.projection.readModel, foldUpTo(all, all.length))).toBe(true);
       events = all;
     }, 120_000);
+
+    it('orgs decoded on first use (start-up) answer as orgs decoded at once', async () => {
+      const live = server.running.projection.readModel;
+      const { chunks } = await server.running.projection.exclusive(() =>
+        encodeSnapshot(live, { storeKind: 'sqlite' }),
+      );
+      const bytes = Buffer.concat(chunks);
+      const eager = (await decodeSnapshot(bytes, { comparePositions: compare })).readModel;
+      const lazy = (await decodeSnapshot(bytes, { comparePositions: compare, deferOrgs: true })).readModel;
+      const orgIds = eager.orgIds();
+      expect(lazy.orgIds()).toEqual(orgIds);
+      expect(lazy.deferredOrgs).toBe(orgIds.length);
+      expect(lazy.deferredIds).toBe(orgIds.length);
+      // Questions about one org decode that org alone.
+      const [first] = orgIds;
+      const ofFirst = resources.filter((r) => eager.orgOfRef(r) === first);
+      expect(answers(lazy, principals, ofFirst)).toEqual(answers(eager, principals, ofFirst));
+      expect(lazy.deferredOrgs).toBe(orgIds.length - 1);
+      // Every check of the sample, then the whole state.
+      expect(answers(lazy, principals, resources)).toEqual(answers(eager, principals, resources));
+      expect(sameState(lazy, eager)).toBe(true);
+      expect([...lazy.orgs.keys()]).toEqual([...eager.orgs.keys()]);
+      expect(lazy.provenance.toJSON()).toEqual(eager.provenance.toJSON());
+      expect([lazy.deferredOrgs, lazy.deferredIds]).toEqual([0, 0]);
+    });
+
+    it('an event for an org not decoded yet lands on its decoded state; a partly decoded model snapshots right', async () => {
+      const k = Math.floor(events.length / 2);
+      const { chunks } = await encodeSnapshot(foldUpTo(events, k), { storeKind: 'sqlite' });
+      const lazy = (
+        await decodeSnapshot(Buffer.concat(chunks), { comparePositions: compare, deferOrgs: true })
+      ).readModel;
+      const orgs = lazy.deferredOrgs;
+      const next = events[k] as StoredEvent;
+      lazy.apply(structuredClone(next));
+      // Only the event's org was decoded (first), the others wait.
+      expect(lazy.deferredOrgs).toBe(orgs - 1);
+      expect(
+        isDeepStrictEqual(lazy.org(next.stream.slice(4)), foldUpTo(events, k + 1).org(next.stream.slice(4))),
+      ).toBe(true);
+      // A snapshot of the partly decoded model copies the deferred orgs' sections as they are.
+      const again = await encodeSnapshot(lazy, { storeKind: 'sqlite' });
+      expect(lazy.deferredOrgs).toBe(orgs - 1);
+      const back = (await decodeSnapshot(Buffer.concat(again.chunks), { comparePositions: compare }))
+        .readModel;
+      const expected = foldUpTo(events, k + 1);
+      expect(sameState(back, expected)).toBe(true);
+      expect(back.provenance.toJSON()).toEqual(expected.provenance.toJSON());
+      // The rest of the history lands on it as on a full fold.
+      for (const e of events.slice(k + 1)) lazy.apply(structuredClone(e));
+      const all = foldUpTo(events, events.length);
+      expect(sameState(lazy, all)).toBe(true);
+      expect(lazy.provenance.toJSON()).toEqual(all.provenance.toJSON());
+      expect(answers(lazy, principals, resources)).toEqual(answers(all, principals, resources));
+    });
 
     it('from an older snapshot replays only the events after it', async () => {
       await server.close();

@@ -16,6 +16,7 @@ import {
   type NewEvent,
   type ReadAllOptions,
   type StoredEvent,
+  type StoredEventData,
   type SubscribeHandlers,
   type Subscription,
 } from '../port';
@@ -93,6 +94,21 @@ export class MemoryEventStore implements EventStore {
     return (limit === undefined ? from : from.slice(0, limit)).map(copy);
   }
 
+  async readStreamData(
+    stream: string,
+    fromRevision: number,
+    limit: number,
+    exceptTypes: readonly string[] = [],
+  ): Promise<StoredEventData[]> {
+    const events = await this.readStream(stream, fromRevision);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`readStreamData: limit must be a positive integer, got ${limit}`);
+    return events
+      .filter((e) => !exceptTypes.includes(e.type))
+      .slice(0, limit)
+      .map(({ metadata: _metadata, ...e }) => e);
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
     return this.readAfter(options.after ?? null, options.limit ?? 1000);
@@ -113,6 +129,12 @@ export class MemoryEventStore implements EventStore {
     );
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  async hasPosition(position: string): Promise<boolean> {
+    this.assertOpen();
+    // Dense positions: the event at index i has position i + 1.
+    return parseSequencePosition(position) <= BigInt(this.log.length);
   }
 
   async headPosition(): Promise<string | null> {

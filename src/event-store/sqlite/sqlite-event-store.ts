@@ -25,6 +25,7 @@ import {
   type NewEvent,
   type ReadAllOptions,
   type StoredEvent,
+  type StoredEventData,
   type SubscribeHandlers,
   type Subscription,
 } from '../port';
@@ -187,6 +188,38 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
+  async readStreamData(
+    stream: string,
+    fromRevision: number,
+    limit: number,
+    exceptTypes: readonly string[] = [],
+  ): Promise<StoredEventData[]> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`readStreamData: limit must be a positive integer, got ${limit}`);
+    const except = JSON.stringify(exceptTypes);
+    return this.query(() => this.statements.readStreamData.all(stream, fromRevision, except, limit)).map(
+      (row) => {
+        let data: unknown;
+        try {
+          data = JSON.parse(row.data);
+        } catch (error) {
+          throw new StoreCorruptError(
+            `Event at position ${row.position} in ${this.file} holds invalid JSON: ${messageOf(error)}`,
+          );
+        }
+        return {
+          eventId: row.event_id,
+          stream: row.stream,
+          revision: row.revision,
+          position: formatSequencePosition(row.position),
+          type: row.type,
+          data: data as Record<string, unknown>,
+        };
+      },
+    );
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
     return this.readAfter(options.after ?? null, options.limit ?? 1000);
@@ -285,6 +318,12 @@ export class SqliteEventStore implements EventStore {
     return mapSqliteError(error, this.file, 'append');
   }
 
+  async hasPosition(position: string): Promise<boolean> {
+    this.assertOpen();
+    const at = Number(parseSequencePosition(position));
+    return this.query(() => this.statements.hasPosition.get(at)) !== undefined;
+  }
+
   private readAfter(after: string | null, limit: number): StoredEvent[] {
     if (!Number.isSafeInteger(limit) || limit < 1)
       throw new RangeError(`readAll: limit must be a positive integer, got ${limit}`);
@@ -339,6 +378,10 @@ function prepareStatements(db: Database.Database) {
     readStream: db.prepare<[string, number, number], EventRow>(
       `SELECT position, stream, revision, event_id, type, data, metadata FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
     ),
+    readStreamData: db.prepare<[string, number, string, number], Omit<EventRow, 'metadata'>>(
+      `SELECT position, stream, revision, event_id, type, data FROM events WHERE stream = ? AND revision >= ? AND type NOT IN (SELECT value FROM json_each(?)) ORDER BY revision LIMIT ?`,
+    ),
+    hasPosition: db.prepare<[number], { one: number }>(`SELECT 1 AS one FROM events WHERE position = ?`),
     readAll: db.prepare<[number, number], EventRow>(
       `SELECT position, stream, revision, event_id, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?`,
     ),
@@ -457,9 +500,11 @@ function initialise(db: Database.Database, file: string): void {
  */
 function isSqliteError(error: unknown): error is Error & { code: string } {
   if (error instanceof Database.SqliteError) return true;
+  // Not `instanceof Error` either: under a test runner's VM contexts the addon's Error is another realm's.
   return (
-    error instanceof Error &&
-    error.name === 'SqliteError' &&
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'SqliteError' &&
     typeof (error as { code?: unknown }).code === 'string' &&
     (error as unknown as { code: string }).code.startsWith('SQLITE_')
   );
