@@ -409,8 +409,9 @@ function countEvents(dir: string): number {
 
 function sourceState(): BenchResults['source'] {
   try {
+    // Only trailing whitespace goes: a porcelain line starts with a status column that may be a space.
     const git = (...a: string[]): string =>
-      execFileSync('git', a, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+      execFileSync('git', a, { cwd: REPO_ROOT, encoding: 'utf8' }).trimEnd();
     const dirty = git('status', '--porcelain', '--', 'src')
       .split('\n')
       .filter(Boolean)

@@ -238,7 +238,9 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
   const m = r.machine;
   const meta = r.store.meta;
   const out: string[] = [];
-  out.push(`## ${day} — ${m.cpuModel}, ${m.cores} cores, ${fmtMB(m.memoryBytes)} RAM`);
+  out.push(
+    `## ${day} — ${fmtInt(r.store.meta.events)} events — ${m.cpuModel}, ${m.cores} cores, ${fmtMB(m.memoryBytes)} RAM`,
+  );
   out.push('');
   const loads = Object.entries(r.load).map(([k, v]) => `${k} ${v.before}→${v.after}`);
   const src = r.source ?? { commit: 'unknown', dirtySrc: [] };
