@@ -22,6 +22,7 @@ import { DebugController } from './http/debug.controller';
 import { HealthController } from './http/health.controller';
 import { ProblemFilter } from './http/problem';
 import { installJsonParser } from './http/json-body';
+import { registerCheckRoute } from './http/check.route';
 import {
   APP_CONFIG,
   AUDIT_INDEX,
@@ -158,6 +159,7 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
   );
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   installJsonParser(fastify);
+  registerCheckRoute(fastify, config.tokens, readSide);
   app.useGlobalFilters(new ProblemFilter());
   // @nestjs/cqrs swallows errors thrown in event handlers and sagas: log them (DESIGN.md).
   app

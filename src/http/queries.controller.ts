@@ -44,7 +44,7 @@ function str(
   return typeof v === 'string' ? v : '';
 }
 
-function checkInput(params: Params, errors: FieldError[], prefix = ''): CheckInput {
+export function checkInput(params: Params, errors: FieldError[], prefix = ''): CheckInput {
   const sub: FieldError[] = [];
   const principal = str(params, 'principal', PRINCIPAL_RE, sub, 'user:<id> or sa:<id>');
   const permission = str(params, 'permission', /^[a-z]+:[a-z.-]+$/, sub, 'a permission id of api.md');
@@ -67,7 +67,7 @@ function fail(errors: FieldError[]): void {
   if (errors.length > 0) throw new ValidationFailedError(errors);
 }
 
-function consistencyOf(params: Params, errors: FieldError[]): Consistency {
+export function consistencyOf(params: Params, errors: FieldError[]): Consistency {
   try {
     return parseConsistency(params.consistency);
   } catch (e) {
@@ -95,14 +95,7 @@ export class QueriesController {
     return this.queryBus.execute(new ReadQuery<T>(c, read, scope));
   }
 
-  @Get('check')
-  check(@Query() params: Params) {
-    const errors: FieldError[] = [];
-    const input = checkInput(params, errors);
-    const c = consistencyOf(params, errors);
-    fail(errors);
-    return this.ask(c, { resources: [input.resource] }, (q) => q.check(input));
-  }
+  // GET /v1/check is served by a plain fastify route (src/http/check.route.ts): it is the hot path.
 
   @Post('check/batch')
   @HttpCode(200)
