@@ -265,12 +265,9 @@ function checkManagement(
   return deny(label, `${denyRule}: only the owner or an admin holds ${permission}`, denyRule);
 }
 
-/**
- * model.ts documents `owner` as a user id, but some deciders record the principal (`user:<id>`); both
- * spellings name the same user, so accept either rather than let a format drift silently deny.
- */
+/** Project owners are principals (model.ts), so a user owns a project as `user:<id>`. */
 function isOwner(project: ProjectState, userId: string): boolean {
-  return project.owner === userId || project.owner === `user:${userId}`;
+  return project.owner === `user:${userId}`;
 }
 
 function checkContent(

@@ -495,7 +495,7 @@ function managementFacts(
   const pa = projectAccess(state, principal, pid);
   if (pa.access === 'role' && pa.role !== undefined && roleFacts(plan, state, pa.role, permission) === 'any')
     return;
-  const owner = project.owner === principal || project.owner === who.id;
+  const owner = project.owner === principal;
   if (owner) {
     if (permission !== 'project:delete' && teamRole !== undefined) {
       return plan.add(

@@ -25,6 +25,9 @@ type Facts = Fact | readonly Fact[];
 
 const ORG = 'O';
 
+/** Builders take plain user ids for brevity; project owners are stored as principals (model.ts). */
+const asPrincipal = (who: string): Principal => (who.includes(':') ? who : `user:${who}`);
+
 export const ev = {
   org(profile: Partial<DeploymentProfile> = {}, founder = 'alice'): Fact[] {
     return [
@@ -76,7 +79,7 @@ export const ev = {
     owner: string,
     invitees: Principal[] = [],
   ): Fact[] => [
-    event('ProjectCreated', { projectId, teamId, name: projectId, visibility, owner }),
+    event('ProjectCreated', { projectId, teamId, name: projectId, visibility, owner: asPrincipal(owner) }),
     ...(visibility === 'restricted'
       ? [
           event('RestrictedProjectMemberAdded', { projectId, principal: `user:${owner}`, reason: 'owner' }),
@@ -97,7 +100,7 @@ export const ev = {
   clearOverride: (projectId: string, userId: string, previous: TeamRole): Fact =>
     event('ProjectRoleOverrideCleared', { projectId, userId, previous, reason: 'assigned' }),
   owner: (projectId: string, from: string, to: string): Fact =>
-    event('ProjectOwnerChanged', { projectId, from, to }),
+    event('ProjectOwnerChanged', { projectId, from: asPrincipal(from), to: asPrincipal(to) }),
   run: (runId: string, projectId: string, creator: Principal, loggedBy: Principal = creator): Fact =>
     event('RunCreated', { runId, projectId, creator, loggedBy }),
   moveRun: (runId: string, from: string, to: string): Fact => event('RunMoved', { runId, from, to }),
