@@ -18,7 +18,7 @@ import {
   SERVICE_ACCOUNT_PERMISSIONS,
   TEAM_CHECKABLE_PERMISSIONS,
 } from '../permissions';
-import { parseRef, projectAccess } from './project-access';
+import { parseRef, projectAccessOf } from './project-access';
 import { registryAccess } from './registry-access';
 import { baseOfRole, roleGrant, type Grant } from './roles';
 
@@ -217,7 +217,7 @@ function checkProject(
     return deny(undefined, `${permission} is not a project-scope permission`);
   const who = identify(state, principal);
   if (who.kind === 'unknown' || who.kind === 'inactive') return absent(who);
-  const pa = projectAccess(state, principal, project.projectId, false);
+  const pa = projectAccessOf(state, principal, project, false);
   if (PROJECT_MANAGEMENT_PERMISSIONS.has(permission))
     return checkManagement(state, who, permission, project, pa);
   return checkContent(state, who, principal, permission, pa, item);

@@ -138,40 +138,8 @@ export const ev = {
     event('RegistryVisibilityChanged', { registryId, from, to }),
 };
 
-/** Fixture F (spec/scenarios/fixtures/F.json) as the facts its commands record. */
-export function fixtureF(profile: Partial<DeploymentProfile> = {}): Fact[] {
-  return [
-    ...ev.org({ type: 'dedicated', serverVersion: '0.75.0', customRoles: true, ...profile }),
-    ev.user('bob'),
-    ev.user('carol'),
-    ev.user('dave'),
-    ev.user('erin'),
-    ev.user('frank'),
-    ev.user('vic', 'viewer'),
-    ...ev.team('ml'),
-    ev.member('ml', 'bob', 'member'),
-    ev.member('ml', 'carol', 'member'),
-    ev.member('ml', 'dave', 'viewer'),
-    ...ev.team('cv'),
-    ev.member('cv', 'erin', 'admin'),
-    ev.sa('sa_ml', 'team', 'ml'),
-    ...ev.project('P_team', 'ml', 'team', 'bob'),
-    ...ev.project('P_res', 'ml', 'restricted', 'bob', ['user:carol']),
-    ...ev.project('P_cv', 'cv', 'team', 'erin'),
-    ...ev.project('P_cv_open', 'cv', 'open', 'erin'),
-    ...ev.project('P_cv_pub', 'cv', 'public', 'erin'),
-  ];
-}
-
-/** Fixture RF: F plus R_ml (restricted, owned by team ml) and R_org (organization), both created by bob. */
-export function fixtureRF(profile: Partial<DeploymentProfile> = {}): Fact[] {
-  return [
-    ...fixtureF(profile),
-    ...ev.registry('R_ml', 'restricted', 'user:bob'),
-    ev.owningTeam('R_ml', null, 'ml'),
-    ...ev.registry('R_org', 'organization', 'user:bob'),
-  ];
-}
+// Fixtures F and RF (spec/scenarios/fixtures) are shared with the decider specs: one definition.
+export { fixtureF, fixtureRF } from '../testing/fixture-f';
 
 export function stateOf(...facts: Facts[]): OrgState {
   return foldEvents(

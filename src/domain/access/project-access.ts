@@ -40,6 +40,16 @@ export function projectAccess(
 ): ProjectAccess {
   const project = state.projects.get(projectId);
   if (!project) return noAccess([`project:${projectId} not found`], []);
+  return projectAccessOf(state, principal, project, withDerivation);
+}
+
+/** {@link projectAccess} for a project already looked up (the check path holds it: no second lookup). */
+export function projectAccessOf(
+  state: OrgState,
+  principal: Principal,
+  project: ProjectState,
+  withDerivation = true,
+): ProjectAccess {
   const ref = parseRef(principal);
   if (ref?.kind === 'user') return userAccess(state, ref.id, project, withDerivation);
   if (ref?.kind === 'sa') return serviceAccountAccess(state, ref.id, project, withDerivation);
