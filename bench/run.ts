@@ -54,7 +54,13 @@ export interface HttpCheckResult {
   load: LoadResult;
   /** The same checks with 16 connections: latency with less queueing in front of the one event loop. */
   load16?: LoadResult;
-  floors: { nodeHttp?: LoadResult; fastify?: LoadResult };
+  /**
+   * The same checks at 8, 16, 32 and 64 connections, in that order (`load` and `load16` are two of
+   * them). With one event loop, latency grows with the connections in flight (Little's law: mean
+   * latency ≈ connections ÷ throughput), so the sweep shows up to which concurrency both targets hold.
+   */
+  sweep?: LoadResult[];
+  floors: { nodeHttp?: LoadResult; fastify?: LoadResult; fastify16?: LoadResult };
 }
 
 export interface HttpCommandsResult {
@@ -158,6 +164,9 @@ function profileFile(name: string): string {
   return join(profileDir, `${name}.cpuprofile`);
 }
 
+/** Connections of the HTTP check sweep (see HttpCheckResult.sweep). */
+const HTTP_SWEEP = [8, 16, 32, 64] as const;
+
 async function httpChecks(storeDir: string, snapDir: string, workload: Workload): Promise<HttpCheckResult> {
   const durationSec = quick ? 5 : 10;
   const server = await startServer(serverEnv(storeDir, snapDir), { log: (l) => log(`server: ${l}`) });
@@ -170,27 +179,26 @@ async function httpChecks(storeDir: string, snapDir: string, workload: Workload)
     log(`verified ${verified.agree}/${verified.sample} HTTP answers against in-process answers`);
     const paths = checkPaths(workload);
     let i = 0;
-    const result = await load(server.url, {
-      connections: 64,
-      durationSec,
-      next: (req) => ({ ...req, method: 'GET', path: paths[i++ % paths.length] as string }),
+    const next: SetupRequest = (req) => ({
+      ...req,
+      method: 'GET',
+      path: paths[i++ % paths.length] as string,
     });
-    log(`GET /v1/check: ${Math.round(result.requestsPerSec)} req/s, p99 ${result.latencyMs.p99} ms`);
-    const load16 = await load(server.url, {
-      connections: 16,
-      durationSec,
-      next: (req) => ({ ...req, method: 'GET', path: paths[i++ % paths.length] as string }),
-    });
-    log(
-      `GET /v1/check, 16 connections: ${Math.round(load16.requestsPerSec)} req/s, p99 ${load16.latencyMs.p99} ms`,
-    );
+    const sweep: LoadResult[] = [];
+    for (const connections of HTTP_SWEEP) {
+      const r = await load(server.url, { connections, durationSec, next });
+      sweep.push(r);
+      log(
+        `GET /v1/check, ${connections} connections: ${Math.round(r.requestsPerSec)} req/s, p99 ${r.latencyMs.p99} ms`,
+      );
+    }
+    const at = (connections: number): LoadResult =>
+      sweep.find((r) => r.connections === connections) as LoadResult;
+    const result = at(64);
+    const load16 = at(16);
     if (profileMisses && (result.requestsPerSec < 10_000 || result.latencyMs.p99 > 5)) {
       await server.profileStart();
-      await load(server.url, {
-        connections: 64,
-        durationSec: 5,
-        next: (req) => ({ ...req, method: 'GET', path: paths[i++ % paths.length] as string }),
-      });
+      await load(server.url, { connections: 64, durationSec: 5, next });
       const file = profileFile('http-check');
       await server.profileStop(file);
       results.profiles['http-check'] = summarizeProfile(file);
@@ -206,6 +214,7 @@ async function httpChecks(storeDir: string, snapDir: string, workload: Workload)
       verified,
       load: result,
       load16,
+      sweep,
       floors: await floors(paths, durationSec),
     };
   } finally {
@@ -261,13 +270,18 @@ async function floors(paths: string[], durationSec: number): Promise<HttpCheckRe
       child.once('message', (m: { url: string }) => resolve(m.url)),
     );
     let i = 0;
-    const r = await load(url, {
-      connections: 64,
-      durationSec,
-      next: (req) => ({ ...req, method: 'GET', path: paths[i++ % paths.length] as string }),
+    const next: SetupRequest = (req) => ({
+      ...req,
+      method: 'GET',
+      path: paths[i++ % paths.length] as string,
     });
+    const r = await load(url, { connections: 64, durationSec, next });
     out[mode === 'http' ? 'nodeHttp' : 'fastify'] = r;
     log(`floor ${mode}: ${Math.round(r.requestsPerSec)} req/s, p99 ${r.latencyMs.p99} ms`);
+    if (mode === 'fastify') {
+      out.fastify16 = await load(url, { connections: 16, durationSec, next });
+      log(`floor fastify, 16 connections: ${Math.round(out.fastify16.requestsPerSec)} req/s`);
+    }
     child.send({ type: 'stop' });
     await new Promise((resolve) => child.once('exit', resolve));
   }
