@@ -4,6 +4,22 @@ import { emptyOrgState, userPrincipal, type OrgState } from './model';
 
 type Handlers = { [T in EventType]: (s: OrgState, d: EventDataByType[T]) => void };
 
+/** One string object per principal an org's runs name (creator, loggedBy), per org state. */
+const principals = new WeakMap<OrgState, Map<string, string>>();
+
+/** The org's string for `principal`: equal to it, and shared by every run that names it. */
+function principalOf(s: OrgState, principal: string): string {
+  let known = principals.get(s);
+  if (known === undefined) {
+    known = new Map();
+    principals.set(s, known);
+  }
+  const shared = known.get(principal);
+  if (shared !== undefined) return shared;
+  known.set(principal, principal);
+  return principal;
+}
+
 /**
  * Each event changes exactly the fact it names; cascades are separate events in the same append,
  * so a replay reproduces the state without re-running any rule.
@@ -177,14 +193,18 @@ const handlers: Handlers = {
     s.retired.add(`project:${d.projectId}`);
   },
   RunCreated: (s, d) => {
+    // Runs are most of the state: each keeps the project's own id string and one string per principal
+    // (principalOf), not copies of its own (memory).
+    const project = s.projects.get(d.projectId);
+    const creator = principalOf(s, d.creator);
     s.runs.set(d.runId, {
       runId: d.runId,
-      projectId: d.projectId,
-      creator: d.creator,
-      loggedBy: d.loggedBy,
+      projectId: project?.projectId ?? d.projectId,
+      creator,
+      loggedBy: d.loggedBy === d.creator ? creator : principalOf(s, d.loggedBy),
       stopped: false,
     });
-    s.projects.get(d.projectId)?.runs.add(d.runId);
+    project?.runs.add(d.runId);
   },
   RunStopped: (s, d) => {
     const r = s.runs.get(d.runId);
@@ -199,8 +219,9 @@ const handlers: Handlers = {
     const r = s.runs.get(d.runId);
     if (!r) return;
     s.projects.get(d.from)?.runs.delete(d.runId);
-    s.projects.get(d.to)?.runs.add(d.runId);
-    r.projectId = d.to;
+    const to = s.projects.get(d.to);
+    to?.runs.add(d.runId);
+    r.projectId = to?.projectId ?? d.to;
   },
   ReportCreated: (s, d) => {
     s.reports.set(d.reportId, { reportId: d.reportId, projectId: d.projectId, creator: d.creator });
@@ -255,15 +276,32 @@ export function isKnownEventType(type: string): type is EventType {
   return Object.prototype.hasOwnProperty.call(handlers, type);
 }
 
+/** Every known type, by name, to the handler table's own string for it. */
+const KNOWN_TYPES = new Map<string, EventType>((Object.keys(handlers) as EventType[]).map((t) => [t, t]));
+
+/**
+ * The known event type named `type`, as the handler table's own string, or undefined for an unknown
+ * type. A type read from the store is a new string on every event, and each table lookup by it hashes
+ * it again; the projection looks it up here once and uses the string it gets back for the rest.
+ */
+export function knownEventType(type: string): EventType | undefined {
+  return KNOWN_TYPES.get(type);
+}
+
 /**
  * Folds one event into the state, in place. Returns false for an unknown type (the caller logs and
  * skips it: a projection never throws on a recorded event).
  */
 export function evolve(state: OrgState, type: string, data: unknown): boolean {
   if (!isKnownEventType(type)) return false;
+  evolveKnown(state, type, data);
+  return true;
+}
+
+/** {@link evolve} for a type already known to be one (the projection checks it once per event). */
+export function evolveKnown(state: OrgState, type: EventType, data: unknown): void {
   (handlers[type] as (s: OrgState, d: unknown) => void)(state, data);
   state.revision += 1;
-  return true;
 }
 
 /** Builds a state from scratch (tests, replay). */

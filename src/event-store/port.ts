@@ -47,6 +47,30 @@ export interface StoredEvent {
   metadata: EventMetadata;
 }
 
+/**
+ * The metadata fields the projections read from every event: provenance cites who and when, and the
+ * read model looks for an idempotency key (only an event that has one needs the rest of its metadata).
+ * Read them with {@link metadataSummaryOf}, which lets an adapter that keeps the metadata as text hand
+ * them over without parsing the rest.
+ */
+export type MetadataSummary = Pick<EventMetadata, 'actor' | 'occurredAt' | 'idempotencyKey'>;
+
+/**
+ * An adapter's events may carry a method under this key returning their {@link MetadataSummary} (the
+ * SQLite adapter parses `metadata` lazily). It lives on the prototype, so it is no part of the event's
+ * own properties.
+ */
+export const METADATA_SUMMARY: unique symbol = Symbol('metadataSummary');
+
+/**
+ * The fields of `e.metadata` a projection reads on every event, without making an adapter parse the
+ * whole metadata when it can avoid it; every other event answers with its `metadata` itself.
+ */
+export function metadataSummaryOf(e: StoredEvent): MetadataSummary {
+  const summary = (e as { [METADATA_SUMMARY]?: () => MetadataSummary })[METADATA_SUMMARY];
+  return summary === undefined ? e.metadata : summary.call(e);
+}
+
 /** A stored event without its metadata (see {@link EventStore.readStreamData}). */
 export type StoredEventData = Omit<StoredEvent, 'metadata'>;
 

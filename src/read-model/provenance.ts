@@ -17,7 +17,7 @@ import type { EventDataByType, EventType } from '../domain/events';
 import { isKnownEventType } from '../domain/evolve';
 import type { OrgState } from '../domain/model';
 import { factAspect, factEntity, splitFactKey } from '../domain/access/fact-keys';
-import type { StoredEvent } from '../event-store/port';
+import { metadataSummaryOf, type StoredEvent } from '../event-store/port';
 
 /** An event as explain cites it. */
 export interface EventRef {
@@ -44,7 +44,6 @@ export interface ProvenanceLookup {
 
 const NONE = -1;
 const SIMPLE_POSITION = /^[1-9][0-9]{0,14}$/;
-const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * One row per referenced event, in apply (= position) order, so a row number also orders events.
@@ -88,15 +87,11 @@ class RefTable {
 
   /**
    * `occurredAt` as epoch milliseconds when that number gives back the same string (the
-   * `toISOString()` form every command writes), else NaN. A regex-valid string can only fail to
-   * round-trip by a day past the month's end (Date.parse rolls 02-30 over to 03-01).
+   * `toISOString()` form every command writes), else NaN: the string is then kept as it is.
    */
   private millis(occurredAt: string): number {
     if (occurredAt === this.lastTime) return this.lastMillis;
-    let ms = ISO_MILLIS.test(occurredAt) ? Date.parse(occurredAt) : Number.NaN;
-    if (!Number.isNaN(ms) && occurredAt.charCodeAt(8) >= 0x32 && occurredAt.slice(8, 10) > '28') {
-      if (new Date(ms).toISOString() !== occurredAt) ms = Number.NaN;
-    }
+    const ms = canonicalIsoMillis(occurredAt);
     this.lastTime = occurredAt;
     this.lastMillis = ms;
     return ms;
@@ -186,12 +181,69 @@ class RefTable {
   }
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Epoch milliseconds of a time exactly as `toISOString()` writes it (`YYYY-MM-DDTHH:mm:ss.sssZ`, years
+ * 0000-9999, every field in range), read digit by digit: exactly the strings whose number gives them
+ * back. NaN for any other string, including ones Date.parse would read (`T24:00`, `02-30`). A replay
+ * reads one time per event, and Date.parse was a good part of the cost of provenance.
+ */
+function canonicalIsoMillis(s: string): number {
+  if (
+    s.length !== 24 ||
+    s.charCodeAt(4) !== 0x2d ||
+    s.charCodeAt(7) !== 0x2d ||
+    s.charCodeAt(10) !== 0x54 ||
+    s.charCodeAt(13) !== 0x3a ||
+    s.charCodeAt(16) !== 0x3a ||
+    s.charCodeAt(19) !== 0x2e ||
+    s.charCodeAt(23) !== 0x5a
+  ) {
+    return Number.NaN;
+  }
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  const second = digits(s, 17, 2);
+  const milli = digits(s, 20, 3);
+  // digits() is negative for a non-digit, which fails these too.
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return Number.NaN;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59 || milli < 0) return Number.NaN;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number))) return Number.NaN;
+  return daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + milli;
+}
+
+/** The decimal number of `length` ASCII digits at `from`, or -1 when one of them is not a digit. */
+function digits(s: string, from: number, length: number): number {
+  let n = 0;
+  for (let i = from; i < from + length; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
 /** A number that add() stores as a number position: what SIMPLE_POSITION accepts, as a number. */
 function isSimplePosition(p: number): boolean {
   return Number.isInteger(p) && p >= 1 && p < 1e15;
 }
 
-/** Epoch milliseconds whose toISOString() has the ISO_MILLIS form (years 0000-9999). */
+/** Epoch milliseconds whose toISOString() has the canonicalIsoMillis form (years 0000-9999). */
 function isIsoMillis(ms: number): boolean {
   return Number.isInteger(ms) && ms >= -62167219200000 && ms <= 253402300799999;
 }
@@ -283,9 +335,13 @@ export class ProvenanceIndex {
 
   /** Records what `e` establishes or removes. Call before the event is folded into `state`. */
   apply(e: StoredEvent, state: OrgState): void {
-    if (!isKnownEventType(e.type)) return;
+    if (isKnownEventType(e.type)) this.applyKnown(e, e.type, state);
+  }
+
+  /** {@link apply} for an event whose type is already known to be one (ReadModel checks it once). */
+  applyKnown(e: StoredEvent, type: EventType, state: OrgState): void {
     try {
-      this.record(e, e.type, state);
+      this.record(e, type, state);
     } catch {
       // Malformed data of a recorded event: provenance is best effort, the projection goes on.
     }
@@ -314,14 +370,16 @@ export class ProvenanceIndex {
 
   /** The event being recorded, and its row once something cites it (an event gets at most one row). */
   private current: StoredEvent | null = null;
+  /** The current event's type (the caller's string for it: see evolve.ts knownEventType). */
+  private currentType = '';
   private currentRow = NONE;
 
   private row(): number {
     if (this.currentRow === NONE && this.current) {
-      const m = this.current.metadata;
+      const m = metadataSummaryOf(this.current);
       this.currentRow = this.refs.add(
         this.current.position,
-        this.current.type,
+        this.currentType,
         String(m.actor),
         String(m.occurredAt),
       );
@@ -352,6 +410,7 @@ export class ProvenanceIndex {
 
   private record(e: StoredEvent, type: EventType, state: OrgState): void {
     this.current = e;
+    this.currentType = type;
     this.currentRow = NONE;
     try {
       (ProvenanceIndex.RECORDERS[type] as Recorder<EventType>)(this, e.data as never, state);

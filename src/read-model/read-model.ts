@@ -1,6 +1,6 @@
-import type { StoredEvent } from '../event-store/port';
+import { metadataSummaryOf, type StoredEvent } from '../event-store/port';
 import type { EventType } from '../domain/events';
-import { evolve, isKnownEventType } from '../domain/evolve';
+import { evolveKnown, knownEventType } from '../domain/evolve';
 import { emptyOrgState, type OrgState } from '../domain/model';
 import { splitFactKey } from '../domain/access/fact-keys';
 import {
@@ -29,6 +29,13 @@ const CREATED_IDS: Partial<Record<EventType, { kind: string; field: string }>> =
   CoreRegistryProvisioned: { kind: 'registry', field: 'registryId' },
   ServiceAccountCreated: { kind: 'sa', field: 'serviceAccountId' },
 };
+
+/** What an event of one org stream lands on (ReadModel.targetOf). */
+interface ApplyTarget {
+  readonly state: OrgState;
+  /** Undefined when the model keeps no provenance. */
+  readonly provenance: ProvenanceIndex | undefined;
+}
 
 export interface UnknownEventLog {
   (event: StoredEvent, why: string): void;
@@ -80,6 +87,8 @@ export class ReadModel {
   /** The order of the orgs a snapshot seeded (first-event order), kept while some are deferred. */
   private seededOrder: string[] = [];
   private readonly provenances = new Map<string, ProvenanceIndex>();
+  /** See {@link targetOf}. */
+  private readonly targets = new Map<string, ApplyTarget>();
   private readonly keepsProvenance: boolean;
   /** See {@link ReadModelOptions.runs}. */
   readonly hasAllRuns: boolean;
@@ -210,6 +219,7 @@ export class ReadModel {
 
   /** Seeds a decoded org (snapshot.ts); the provenance is ignored by a model that keeps none. */
   restoreOrg(orgId: string, org: RestoredOrg): void {
+    this.targets.clear();
     this.decoded.set(orgId, org.state);
     if (this.keepsProvenance && org.provenance) this.provenances.set(orgId, org.provenance);
   }
@@ -300,6 +310,26 @@ export class ReadModel {
     return this.ownerOf(ref);
   }
 
+  /**
+   * The org state (decoded first when deferred, created on its first event) and provenance index an
+   * event of `stream` lands on; undefined for a stream that is not an org's. Kept per stream, so an
+   * event costs one lookup instead of a slice and three (cleared when an org state is replaced).
+   */
+  private targetOf(stream: string): ApplyTarget | undefined {
+    let target = this.targets.get(stream);
+    if (target !== undefined) return target;
+    if (!stream.startsWith('org-')) return undefined;
+    const orgId = stream.slice(4);
+    let state = this.org(orgId); // decodes a deferred org before its next event lands on it
+    if (!state) {
+      state = emptyOrgState(orgId);
+      this.decoded.set(orgId, state);
+    }
+    target = { state, provenance: this.provenanceOf(orgId) };
+    this.targets.set(stream, target);
+    return target;
+  }
+
   /** True when this read model includes `position`. */
   includes(position: string): boolean {
     return this.position !== null && this.comparePositions(this.position, position) >= 0;
@@ -310,53 +340,58 @@ export class ReadModel {
     this.position = e.position;
     this.lastEventId = e.eventId;
     this.eventCount += 1;
-    if (!e.stream.startsWith('org-')) {
+    const target = this.targetOf(e.stream);
+    if (target === undefined) {
       this.onSkipped(e, 'stream is not an organization stream');
       return;
     }
-    const orgId = e.stream.slice(4);
-    let state = this.org(orgId); // decodes a deferred org before its next event lands on it
-    if (!state) {
-      state = emptyOrgState(orgId);
-      this.decoded.set(orgId, state);
-    }
+    const { state, provenance } = target;
+    const orgId = state.orgId;
     // The revision advances for every recorded event, known or not, so expected revisions stay right.
     state.revision = e.revision;
-    if (!isKnownEventType(e.type)) {
+    const type = knownEventType(e.type);
+    if (type === undefined) {
       this.onSkipped(e, `unknown event type ${e.type}`);
       return;
     }
     // Before evolve: it reads what the event is about to remove.
-    if (this.keepsProvenance) this.provenanceOf(orgId)?.apply(e, state);
+    provenance?.applyKnown(e, type, state);
     try {
-      evolve(state, e.type, e.data);
+      evolveKnown(state, type, e.data);
     } catch (err) {
       // A recorded event never stops the projection (DESIGN.md); the state keeps what it had.
       this.onSkipped(e, `evolve failed: ${(err as Error).message}`);
     }
     state.revision = e.revision;
-    const created = CREATED_IDS[e.type];
+    const created = CREATED_IDS[type];
     if (created) {
       const id = e.data[created.field];
-      if (typeof id === 'string') this.ids.set(`${created.kind}:${id}`, orgId);
+      // The state's own orgId string: one string per org, not one per id (memory, and a hot key). The
+      // key is joined, not concatenated: a concatenation stays a two-part string object for good.
+      if (typeof id === 'string') this.ids.set([created.kind, id].join(':'), orgId);
     }
-    const key = e.metadata.idempotencyKey;
-    if (typeof key === 'string' && typeof e.metadata.requestHash === 'string') {
-      const prev = this.idempotency.get(key);
-      const entry = { type: e.type, stream: e.stream, revision: e.revision };
-      // Events of one command share its commandId; a later command reusing the key is ignored here
-      // (the command side refuses it before appending).
-      if (prev && prev.commandId === e.metadata.commandId) {
-        prev.events.push(entry);
-        prev.position = e.position;
-      } else if (!prev) {
-        this.idempotency.set(key, {
-          requestHash: e.metadata.requestHash,
-          position: e.position,
-          events: [entry],
-          commandId: e.metadata.commandId,
-        });
-      }
+    // Only the summary: most events carry no key, and their metadata need not be parsed (port.ts).
+    const key = metadataSummaryOf(e).idempotencyKey;
+    if (typeof key === 'string') this.recordIdempotent(e, key);
+  }
+
+  private recordIdempotent(e: StoredEvent, key: string): void {
+    const m = e.metadata;
+    if (typeof m.requestHash !== 'string') return;
+    const prev = this.idempotency.get(key);
+    const entry = { type: e.type, stream: e.stream, revision: e.revision };
+    // Events of one command share its commandId; a later command reusing the key is ignored here
+    // (the command side refuses it before appending).
+    if (prev && prev.commandId === m.commandId) {
+      prev.events.push(entry);
+      prev.position = e.position;
+    } else if (!prev) {
+      this.idempotency.set(key, {
+        requestHash: m.requestHash,
+        position: e.position,
+        events: [entry],
+        commandId: m.commandId,
+      });
     }
   }
 }

@@ -19,7 +19,6 @@ import {
   StoreCorruptError,
   StoreUnavailableError,
   type AppendResult,
-  type EventMetadata,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -29,6 +28,7 @@ import {
   type SubscribeHandlers,
   type Subscription,
 } from '../port';
+import { SqliteStoredEvent } from './stored-event';
 
 /** `PRAGMA application_id` of our files ("WPE1"): tells our database apart from any other SQLite file. */
 export const SQLITE_APPLICATION_ID = 0x57504531;
@@ -59,6 +59,17 @@ interface EventRow {
   data: string;
   metadata: string;
 }
+
+/** {@link EventRow}'s columns in order, as the statements in raw mode return them. */
+type RawEventRow = [
+  position: number,
+  stream: string,
+  revision: number,
+  event_id: string,
+  type: string,
+  data: string,
+  metadata: string,
+];
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\u0000', 'latin1');
 const SYNCHRONOUS_MODES = new Set(['FULL', 'NORMAL', 'OFF']);
@@ -184,7 +195,15 @@ export class SqliteEventStore implements EventStore {
       throw new RangeError(`readStream: limit must be a positive integer, got ${limit}`);
     // SQLite reads LIMIT -1 as no limit.
     return this.query(() => this.statements.readStream.all(stream, fromRevision, limit ?? -1)).map((row) =>
-      this.toStoredEvent(row),
+      this.toStoredEvent(
+        row.position,
+        row.stream,
+        row.revision,
+        row.event_id,
+        row.type,
+        row.data,
+        row.metadata,
+      ),
     );
   }
 
@@ -328,7 +347,13 @@ export class SqliteEventStore implements EventStore {
     if (!Number.isSafeInteger(limit) || limit < 1)
       throw new RangeError(`readAll: limit must be a positive integer, got ${limit}`);
     const from = after === null ? 0 : Number(parseSequencePosition(after));
-    return this.query(() => this.statements.readAll.all(from, limit)).map((row) => this.toStoredEvent(row));
+    const rows = this.query(() => this.statements.readAll.all(from, limit));
+    const events = new Array<StoredEvent>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as RawEventRow;
+      events[i] = this.toStoredEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6]);
+    }
+    return events;
   }
 
   private query<T>(run: () => T): T {
@@ -339,26 +364,17 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  private toStoredEvent(row: EventRow): StoredEvent {
-    let data: unknown;
-    let metadata: unknown;
-    try {
-      data = JSON.parse(row.data);
-      metadata = JSON.parse(row.metadata);
-    } catch (error) {
-      throw new StoreCorruptError(
-        `Event at position ${row.position} in ${this.file} holds invalid JSON: ${messageOf(error)}`,
-      );
-    }
-    return {
-      eventId: row.event_id,
-      stream: row.stream,
-      revision: row.revision,
-      position: formatSequencePosition(row.position),
-      type: row.type,
-      data: data as Record<string, unknown>,
-      metadata: metadata as EventMetadata,
-    };
+  /** `data` is parsed now, `metadata` on first use (stored-event.ts); invalid JSON is a StoreCorruptError. */
+  private toStoredEvent(
+    position: number,
+    stream: string,
+    revision: number,
+    eventId: string,
+    type: string,
+    data: string,
+    metadata: string,
+  ): StoredEvent {
+    return new SqliteStoredEvent(this, position, stream, revision, eventId, type, data, metadata);
   }
 
   private assertOpen(): void {
@@ -382,9 +398,12 @@ function prepareStatements(db: Database.Database) {
       `SELECT position, stream, revision, event_id, type, data FROM events WHERE stream = ? AND revision >= ? AND type NOT IN (SELECT value FROM json_each(?)) ORDER BY revision LIMIT ?`,
     ),
     hasPosition: db.prepare<[number], { one: number }>(`SELECT 1 AS one FROM events WHERE position = ?`),
-    readAll: db.prepare<[number, number], EventRow>(
-      `SELECT position, stream, revision, event_id, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?`,
-    ),
+    // Rows as arrays (RawEventRow): a replay reads millions, and no object per row is built only to be read once.
+    readAll: db
+      .prepare<[number, number], RawEventRow>(
+        `SELECT position, stream, revision, event_id, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      )
+      .raw(true),
     head: db.prepare<[], { position: number | null }>(`SELECT MAX(position) AS position FROM events`),
   };
 }
