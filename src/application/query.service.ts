@@ -45,6 +45,9 @@ export class Queries {
 
   /** A check on a resource that does not exist (or no longer exists) is a denial, not an error. */
   check(input: CheckInput): CheckResult {
+    // Projects, runs, reports and registries: the effective-access read model (effective-access.ts).
+    const fast = this.rm.effectiveAccess.check(input.principal, input.permission, input.resource);
+    if (fast !== undefined) return fast;
     const orgId = this.rm.orgOfRef(input.resource);
     const org = orgId === undefined ? undefined : this.rm.org(orgId);
     if (!org) return { allowed: false, reason: `${input.resource} does not exist` };

@@ -3,6 +3,7 @@ import type { EventType } from '../domain/events';
 import { evolveKnown, knownEventType } from '../domain/evolve';
 import { emptyOrgState, type OrgState } from '../domain/model';
 import { splitFactKey } from '../domain/access/fact-keys';
+import { EffectiveAccess } from './effective-access';
 import {
   ProvenanceIndex,
   type EventRef,
@@ -101,6 +102,8 @@ export class ReadModel {
   readonly idempotency = new Map<string, IdempotentResult>();
   /** Which events established each fact an access decision reads (explain, provenance.ts), per org. */
   readonly provenance: ReadModelProvenance;
+  /** The effective-access read model `check` answers from (effective-access.ts); told of every event. */
+  readonly effectiveAccess: EffectiveAccess;
   position: string | null = null;
   /** Position of the event applied before `position`, and the id of the last event: a snapshot records
    * both so a loader can read that event back and check the store still holds it (snapshot.ts). */
@@ -116,6 +119,7 @@ export class ReadModel {
     this.keepsProvenance = options.provenance ?? true;
     this.hasAllRuns = options.runs ?? true;
     this.provenance = new ReadModelProvenance(this, comparePositions);
+    this.effectiveAccess = new EffectiveAccess(this);
   }
 
   /**
@@ -220,6 +224,7 @@ export class ReadModel {
   /** Seeds a decoded org (snapshot.ts); the provenance is ignored by a model that keeps none. */
   restoreOrg(orgId: string, org: RestoredOrg): void {
     this.targets.clear();
+    this.effectiveAccess.replaced(orgId);
     this.decoded.set(orgId, org.state);
     if (this.keepsProvenance && org.provenance) this.provenances.set(orgId, org.provenance);
   }
@@ -362,6 +367,7 @@ export class ReadModel {
       // A recorded event never stops the projection (DESIGN.md); the state keeps what it had.
       this.onSkipped(e, `evolve failed: ${(err as Error).message}`);
     }
+    this.effectiveAccess.applied(orgId, type, e.data);
     state.revision = e.revision;
     const created = CREATED_IDS[type];
     if (created) {

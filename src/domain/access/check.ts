@@ -3,7 +3,15 @@
  * and Set lookups (a user's own teams are the only thing ever iterated, for registry team grants).
  */
 import type { CheckResult, ProjectAccess } from '../access';
-import type { OrgState, Principal, ProjectState, TeamRole, TeamState } from '../model';
+import type {
+  OrgState,
+  Principal,
+  ProjectState,
+  RegistryRole,
+  RegistryState,
+  TeamRole,
+  TeamState,
+} from '../model';
 import {
   EXTERNAL_CONTRIBUTOR_PERMISSIONS,
   EXTERNAL_VIEWER_PERMISSIONS,
@@ -38,7 +46,7 @@ function deny(role: string | undefined, reason: string, rule?: string): CheckRes
   return r;
 }
 
-type Who =
+export type Who =
   | { kind: 'user'; id: string; orgRole: 'admin' | 'member' | 'viewer' }
   | { kind: 'sa'; id: string; scope: 'org' | 'team'; teamId: string }
   | { kind: 'inactive'; id: string }
@@ -60,8 +68,10 @@ function identify(state: OrgState, principal: Principal): Who {
   return { kind: 'unknown' };
 }
 
+type Absent = Extract<Who, { kind: 'unknown' | 'inactive' }>;
+
 /** Denial shared by every scope for principals that hold nothing in this org. */
-function absent(who: Extract<Who, { kind: 'unknown' | 'inactive' }>): CheckResult {
+function absent(who: Absent): CheckResult {
   if (who.kind === 'unknown') return deny(undefined, 'unknown principal');
   return deny(undefined, 'A39: deactivated users hold no permission', 'A39');
 }
@@ -91,18 +101,23 @@ export function check(
       const run = state.runs.get(ref.id);
       const project = run && state.projects.get(run.projectId);
       return run && project
-        ? checkProject(state, principal, permission, project, { kind: 'run', creator: run.creator })
+        ? checkProject(state, principal, permission, project, { kind: 'run', own: run.creator === principal })
         : NOT_FOUND;
     }
     case 'report': {
       const report = state.reports.get(ref.id);
       const project = report && state.projects.get(report.projectId);
       return report && project
-        ? checkProject(state, principal, permission, project, { kind: 'report', creator: report.creator })
+        ? checkProject(state, principal, permission, project, {
+            kind: 'report',
+            own: report.creator === principal,
+          })
         : NOT_FOUND;
     }
-    case 'registry':
-      return state.registries.has(ref.id) ? checkRegistry(state, principal, permission, ref.id) : NOT_FOUND;
+    case 'registry': {
+      const registry = state.registries.get(ref.id);
+      return registry ? checkRegistry(state, principal, permission, registry) : NOT_FOUND;
+    }
     default:
       return NOT_FOUND;
   }
@@ -189,9 +204,10 @@ function checkTeam(state: OrgState, principal: Principal, permission: string, te
 
 // ---------------------------------------------------------------------------------------------
 
-interface Item {
+/** The run or report a project-scope check is about, and whether the principal created it (R5, R95). */
+export interface ItemFacts {
   kind: 'run' | 'report';
-  creator: Principal;
+  own: boolean;
 }
 
 const MANAGEMENT_DENY_RULES: Readonly<Record<string, string>> = {
@@ -206,21 +222,81 @@ function roleLabel(pa: ProjectAccess): string | undefined {
   return pa.access;
 }
 
+/**
+ * Everything a project-scope decision reads about the principal and the project, besides the permission
+ * and the item: who the principal is, its effective project access, its own team role and ownership
+ * (management, C1/R24), and the team (denial texts). {@link decideProject} reads only these and the
+ * org-wide role definitions, so two principals with equal facts on one team get the same answers — what
+ * lets the effective-access read model (read-model/effective-access.ts) share them.
+ */
+export interface ProjectFacts {
+  who: Who;
+  /** Null for principals that hold nothing in this org (unknown, deactivated). */
+  pa: ProjectAccess | null;
+  /** The user's own role in the project's team (not the A9 virtual one). */
+  teamRole: TeamRole | undefined;
+  owner: boolean;
+  teamId: string;
+}
+
+export function projectFacts(state: OrgState, principal: Principal, project: ProjectState): ProjectFacts {
+  const who = identify(state, principal);
+  if (who.kind === 'unknown' || who.kind === 'inactive')
+    return { who, pa: null, teamRole: undefined, owner: false, teamId: project.teamId };
+  const pa = projectAccessOf(state, principal, project, false);
+  const user = who.kind === 'user';
+  return {
+    who,
+    pa,
+    teamRole: user ? state.teams.get(project.teamId)?.members.get(who.id) : undefined,
+    owner: user && isOwner(project, who.id),
+    teamId: project.teamId,
+  };
+}
+
+/** A key equal for two principals exactly when {@link decideProject} answers them alike (same org). */
+export function projectFactsKey(f: ProjectFacts): string {
+  const w = f.who;
+  if (f.pa === null) return w.kind;
+  const pa = f.pa;
+  return [
+    w.kind,
+    w.kind === 'user' ? w.orgRole : '',
+    pa.access,
+    pa.role ?? '',
+    pa.rules.join(','),
+    f.teamRole ?? '',
+    f.owner ? 'owner' : '',
+    f.teamId,
+  ].join('\u0000');
+}
+
 function checkProject(
   state: OrgState,
   principal: Principal,
   permission: string,
   project: ProjectState,
-  item: Item | null,
+  item: ItemFacts | null,
 ): CheckResult {
   if (!PROJECT_CHECKABLE_PERMISSIONS.has(permission))
     return deny(undefined, `${permission} is not a project-scope permission`);
-  const who = identify(state, principal);
-  if (who.kind === 'unknown' || who.kind === 'inactive') return absent(who);
-  const pa = projectAccessOf(state, principal, project, false);
-  if (PROJECT_MANAGEMENT_PERMISSIONS.has(permission))
-    return checkManagement(state, who, permission, project, pa);
-  return checkContent(state, who, principal, permission, pa, item);
+  return decideProject(state, projectFacts(state, principal, project), permission, item);
+}
+
+/** The decision of {@link checkProject} from the principal's {@link ProjectFacts}. */
+export function decideProject(
+  state: OrgState,
+  facts: ProjectFacts,
+  permission: string,
+  item: ItemFacts | null,
+): CheckResult {
+  if (!PROJECT_CHECKABLE_PERMISSIONS.has(permission))
+    return deny(undefined, `${permission} is not a project-scope permission`);
+  const { who, pa } = facts;
+  // Null exactly for the principals that hold nothing here (projectFacts).
+  if (pa === null) return absent(who as Absent);
+  if (PROJECT_MANAGEMENT_PERMISSIONS.has(permission)) return checkManagement(state, facts, permission, pa);
+  return checkContent(state, who, permission, pa, item);
 }
 
 /**
@@ -232,19 +308,17 @@ function checkProject(
  */
 function checkManagement(
   state: OrgState,
-  who: Who,
+  facts: ProjectFacts,
   permission: string,
-  project: ProjectState,
   pa: ProjectAccess,
 ): CheckResult {
+  const { who, teamRole } = facts;
   const denyRule = MANAGEMENT_DENY_RULES[permission];
   const label = roleLabel(pa);
   if (who.kind === 'sa') return deny(label, `A35: service accounts do not manage projects`, 'A35');
   if (who.kind !== 'user') return deny(label, `${denyRule}: only admins manage projects`, denyRule);
   if (who.orgRole === 'admin') return allow('admin', `C1/A9: org admin manages every project`, 'A9');
-  const team = state.teams.get(project.teamId);
-  const teamRole = team?.members.get(who.id);
-  if (teamRole === 'admin') return allow('admin', `C1: admin of team:${project.teamId}`, 'C1');
+  if (teamRole === 'admin') return allow('admin', `C1: admin of team:${facts.teamId}`, 'C1');
   if (pa.access === 'role' && pa.role !== undefined && roleGrant(state, pa.role, permission) === 'any') {
     return allow(
       pa.role,
@@ -253,7 +327,7 @@ function checkManagement(
     );
   }
   // R24/R140: an owner who left the parent team keeps the designation but not the powers.
-  if (permission !== 'project:delete' && isOwner(project, who.id) && teamRole !== undefined) {
+  if (permission !== 'project:delete' && facts.owner && teamRole !== undefined) {
     return allow(
       label,
       `${permission === 'project:change-visibility' ? 'R106' : 'A11'}: project owner`,
@@ -273,10 +347,9 @@ function isOwner(project: ProjectState, userId: string): boolean {
 function checkContent(
   state: OrgState,
   who: Who,
-  principal: Principal,
   permission: string,
   pa: ProjectAccess,
-  item: Item | null,
+  item: ItemFacts | null,
 ): CheckResult {
   const label = roleLabel(pa);
   switch (pa.access) {
@@ -334,8 +407,7 @@ function checkContent(
       `${ownRule}: ${actor} holds ${permission} on own ${permission.split(':')[0]}s only`,
       ownRule,
     );
-  if (item.creator === principal)
-    return allow(role, `${ownRule}: ${actor} may ${permission} own ${item.kind}s`, ownRule);
+  if (item.own) return allow(role, `${ownRule}: ${actor} may ${permission} own ${item.kind}s`, ownRule);
   return deny(role, `${ownRule}: ${actor} may ${permission.split(':')[1]} only own ${item.kind}s`, ownRule);
 }
 
@@ -347,40 +419,75 @@ function deniedRule(role: TeamRole, permission: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Everything a registry decision reads about the principal besides the permission: who it is, its
+ * effective registry role (§3.7), whether it created the registry (A26), and the registry's type.
+ * {@link decideRegistry} reads nothing else, so equal facts give equal answers (see {@link ProjectFacts}).
+ */
+export interface RegistryFacts {
+  who: Who;
+  role: RegistryRole | null;
+  creator: boolean;
+  type: RegistryState['type'];
+}
+
+export function registryFacts(state: OrgState, principal: Principal, registry: RegistryState): RegistryFacts {
+  const who = identify(state, principal);
+  const absentOrActor = who.kind === 'unknown' || who.kind === 'inactive';
+  return {
+    who,
+    // Only user: and sa: reach here; a team is a grant holder, not an actor.
+    role: absentOrActor ? null : registryAccess(state, principal, registry.registryId).role,
+    creator: registry.createdBy === principal,
+    type: registry.type,
+  };
+}
+
+/** A key equal for two principals exactly when {@link decideRegistry} answers them alike. */
+export function registryFactsKey(f: RegistryFacts): string {
+  const w = f.who;
+  return [w.kind, w.kind === 'user' ? w.orgRole : '', f.role ?? '', f.creator ? 'creator' : '', f.type].join(
+    '\u0000',
+  );
+}
+
 function checkRegistry(
   state: OrgState,
   principal: Principal,
   permission: string,
-  registryId: string,
+  registry: RegistryState,
 ): CheckResult {
   if (!REGISTRY_CHECKABLE_PERMISSIONS.has(permission))
     return deny(undefined, `${permission} is not a registry permission`);
-  const who = identify(state, principal);
+  return decideRegistry(registryFacts(state, principal, registry), permission);
+}
+
+/** The decision of {@link checkRegistry} from the principal's {@link RegistryFacts}. */
+export function decideRegistry(facts: RegistryFacts, permission: string): CheckResult {
+  if (!REGISTRY_CHECKABLE_PERMISSIONS.has(permission))
+    return deny(undefined, `${permission} is not a registry permission`);
+  const { who } = facts;
   if (who.kind === 'unknown' || who.kind === 'inactive') return absent(who);
-  // Only user: and sa: reach here; a team is a grant holder, not an actor.
-  const registry = state.registries.get(registryId);
-  if (!registry) return NOT_FOUND;
-  const ra = registryAccess(state, principal, registryId);
-  const role = ra.role ?? undefined;
+  const role = facts.role ?? undefined;
   const isOrgAdmin = who.kind === 'user' && who.orgRole === 'admin';
 
   if (permission === 'registry:delete') {
-    if (registry.type === 'core') return deny(role, 'A26: core registries cannot be deleted', 'A26');
+    if (facts.type === 'core') return deny(role, 'A26: core registries cannot be deleted', 'A26');
     if (isOrgAdmin) return allow(role, 'A26/R128: org admins delete any custom registry', 'A26');
-    if (ra.role === 'admin' && registry.createdBy === principal)
+    if (facts.role === 'admin' && facts.creator)
       return allow(role, 'A26: registry admin deletes a registry they created', 'A26');
     return deny(role, 'A26/P29: only the creating registry admin or an org admin deletes a registry', 'A26');
   }
   if (permission === 'registry:visibility.update') {
-    if (registry.type === 'core') return deny(role, 'R122: core registry visibility is fixed', 'R122');
-    if (isOrgAdmin || ra.role === 'admin')
+    if (facts.type === 'core') return deny(role, 'R122: core registry visibility is fixed', 'R122');
+    if (isOrgAdmin || facts.role === 'admin')
       return allow(role, 'A25: org admin or effective registry admin', 'A25');
     return deny(role, 'A25/P25: only registry admins change visibility', 'A25');
   }
-  if (ra.role === null) return deny(undefined, 'R124: no access to this registry', 'R124');
-  if (REGISTRY_ROLE_PERMISSIONS[ra.role].has(permission))
-    return allow(ra.role, `R41: registry ${ra.role} holds ${permission}`, 'R41');
+  if (facts.role === null) return deny(undefined, 'R124: no access to this registry', 'R124');
+  if (REGISTRY_ROLE_PERMISSIONS[facts.role].has(permission))
+    return allow(facts.role, `R41: registry ${facts.role} holds ${permission}`, 'R41');
   const rule =
-    ra.role === 'restricted-viewer' ? 'R134' : permission === 'registry:alias.protected' ? 'R129' : 'R41';
-  return deny(ra.role, `${rule}: registry ${ra.role} does not hold ${permission}`, rule);
+    facts.role === 'restricted-viewer' ? 'R134' : permission === 'registry:alias.protected' ? 'R129' : 'R41';
+  return deny(facts.role, `${rule}: registry ${facts.role} does not hold ${permission}`, rule);
 }
