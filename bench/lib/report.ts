@@ -451,7 +451,7 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
     const rows: string[][] = [];
     if (rm) {
       rows.push([
-        'Rebuild (readAll 5,000/page + ReadModel.apply)',
+        `Rebuild (ProjectionRunner catch-up: readAll ${fmtInt(rm.rebuild.batchSize)}/page + ReadModel.apply)`,
         `${fmtInt(rm.rebuild.eventsPerSecond)} events/s (${fmtMs(rm.rebuild.totalMs)}: read ${fmtMs(rm.rebuild.readMs)}, apply ${fmtMs(rm.rebuild.applyMs)})`,
       ]);
       if (rm.floor)

@@ -1,11 +1,12 @@
 /**
  * Phase "readmodel" (child process, --expose-gc): replays the whole store into fresh read models —
- * `readAll` pages + `ReadModel.apply`, what a cold start without a snapshot does — and measures the
- * speed and the memory the read models hold once built.
+ * a ProjectionRunner catching up (`readAll` pages + `ReadModel.apply`), what a cold start without a
+ * snapshot does — and measures the speed and the memory the read models hold once built.
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { SQLITE_FILE_NAME, SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
+import { CATCH_UP_PAGE } from '../../src/read-model/projection-runner';
 import { gc, runPhase } from '../lib/child';
 import { profiled } from '../lib/cpuprofile';
 import { rebuild, type RebuildTiming } from '../lib/rebuild';
@@ -75,7 +76,7 @@ export interface ReadModelResult {
 runPhase('readmodel', async (args, log): Promise<ReadModelResult> => {
   const dir = args.get('store');
   if (!dir) throw new Error('--store <dir> is required');
-  const batch = args.num('batch', 5000);
+  const batch = args.num('batch', CATCH_UP_PAGE);
   gc();
   const before = process.memoryUsage();
   const t0 = process.hrtime.bigint();

@@ -108,3 +108,56 @@ describe('ProjectionRunner.exclusive', () => {
     expect(runner.readModel.org('o')?.users.has('z')).toBe(true);
   });
 });
+
+describe('ProjectionRunner.start', () => {
+  it('applies a backlog of several pages, in order, then what is appended later', async () => {
+    const store = new MemoryEventStore();
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await store.append('org-o', [userJoined(id)], 'any');
+    const runner = new ProjectionRunner(store, new ReadModel((a, b) => Number(a) - Number(b)), quiet, {
+      catchUpPage: 2,
+    });
+    const seen: string[] = [];
+    runner.onApplied((e) => seen.push(e.position));
+    await runner.start();
+    expect(runner.isCaughtUp).toBe(true);
+    expect(runner.readModel.position).toBe('5');
+    await store.append('org-o', [userJoined('f')], 'any');
+    await runner.waitFor('6', 1000);
+    expect(seen).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect([...(runner.readModel.org('o')?.users.keys() ?? [])]).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    await runner.stop();
+    await store.close();
+  });
+
+  it('waits for exclusive work started by a listener during the catch-up, then goes on', async () => {
+    const store = new MemoryEventStore();
+    for (const id of ['a', 'b', 'c']) await store.append('org-o', [userJoined(id)], 'any');
+    const runner = new ProjectionRunner(store, new ReadModel((a, b) => Number(a) - Number(b)), quiet, {
+      catchUpPage: 2,
+    });
+    const atPause: (string | null)[] = [];
+    runner.onApplied((e) => {
+      if (e.position !== '1') return;
+      void runner.exclusive(async () => {
+        await new Promise<void>((r) => setTimeout(r, 20));
+        atPause.push(runner.readModel.position);
+      });
+    });
+    await runner.start();
+    expect(atPause).toEqual(['1']);
+    expect(runner.readModel.position).toBe('3');
+    await runner.stop();
+    await store.close();
+  });
+
+  it('a failing read during the catch-up rejects start and marks the projection failed', async () => {
+    const store = new MemoryEventStore();
+    await store.append('org-o', [userJoined('a')], 'any');
+    store.readAll = () => Promise.reject(new Error('disk gone'));
+    const runner = new ProjectionRunner(store, new ReadModel((a, b) => Number(a) - Number(b)), quiet);
+    await expect(runner.start()).rejects.toThrow('disk gone');
+    expect(runner.failure?.message).toBe('disk gone');
+    expect(runner.isCaughtUp).toBe(false);
+    await store.close();
+  });
+});
