@@ -105,7 +105,7 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     const started = Date.now();
     try {
-      await catchUp(this.store, this.readModel.position, (e) => this.handle(e), {
+      await catchUp(this.store, this.readModel.position, (e) => this.handle(e, true), {
         pageSize: this.options.catchUpPage,
         shouldStop: () => this.stopping,
       });
@@ -177,11 +177,16 @@ export class ProjectionRunner {
     for (const e of result.events) void this.handle(e);
   }
 
-  private handle(e: StoredEvent): void | Promise<void> {
+  /**
+   * Applies one event and tells the listeners and waiters. `fresh`: the event is known to lie past the
+   * read model's position (the catch-up reads after it and applyLocal stays out until it is done), so
+   * the check for an event applyLocal already applied — a position comparison per event — is skipped.
+   */
+  private handle(e: StoredEvent, fresh = false): void | Promise<void> {
     // The subscription awaits the promise, so events keep their order across a pause.
-    if (this.gate) return this.gate.then(() => this.handle(e));
+    if (this.gate) return this.gate.then(() => this.handle(e, fresh));
     // Already applied by applyLocal (the subscription reads our own appends back later).
-    if (this.readModel.position !== null && this.readModel.includes(e.position)) return;
+    if (!fresh && this.readModel.position !== null && this.readModel.includes(e.position)) return;
     this.readModel.apply(e);
     for (const l of this.listeners) {
       try {

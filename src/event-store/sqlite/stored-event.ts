@@ -65,7 +65,8 @@ export function scanMetadataSummary(text: string): MetadataSummary | null {
       actor = copyOf(text, value, end);
     } else if (keyLength === 10 && text.startsWith('occurredAt', i + 1)) {
       if (!isString) return null;
-      occurredAt = copyOf(text, value, end);
+      // A view into the text is fine here: provenance reads it once, as a number.
+      occurredAt = text.slice(value + 1, end - 1);
     } else if (keyLength === 14 && text.startsWith('idempotencyKey', i + 1)) {
       return null;
     }
@@ -79,8 +80,8 @@ export function scanMetadataSummary(text: string): MetadataSummary | null {
 /**
  * The string literal at `[from, to)` of `text` (quotes included) as a string of its own. Not a slice:
  * V8 keeps a slice of 13 or more characters as a view into the whole metadata text, and such a string
- * is several times slower as a Map key (provenance interns every actor); JSON.parse of the literal makes
- * a plain copy and costs less than the lookups it saves.
+ * is several times slower as a Map key (provenance interns every actor) and keeps the whole text alive;
+ * JSON.parse of the literal makes a plain copy and costs less than the lookups it saves.
  */
 function copyOf(text: string, from: number, to: number): string {
   return JSON.parse(text.slice(from, to)) as string;
