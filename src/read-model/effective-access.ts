@@ -11,8 +11,8 @@
  * facts alone (decideProject); registries alike (registryFacts, decideRegistry). A subject is one set of
  * facts; principals with equal facts in one org share it (projectFactsKey), and its answers are the
  * decide functions' own. A run or report check differs from the project's only by "did the principal
- * create it" (R5, R95): a subject keeps both answers where they differ, and reads the creator from the
- * run or report record itself.
+ * create it" (R5, R95): a subject keeps both answers where they differ, and a run or report entry
+ * keeps the creator (no event changes a creator).
  *
  * Why it stays exact. Entries are built from the org's state on first use, and the read model tells
  * {@link EffectiveAccess.applied} of every event it folds:
@@ -29,10 +29,10 @@
  *
  * Memory. Principal entries are made on a principal's first check of a project or registry, so the
  * model holds what is asked, never orgs × principals; run and report entries only for projects whose runs
- * or reports are checked. At most `maxEntries` (default {@link MAX_ENTRIES}) entries of both kinds are
- * kept: past that, everything is dropped and rebuilt on demand (each entry costs one check without this
- * model). Subjects are few (one per distinct set of facts per team), their answers shared, frozen
- * CheckResult objects.
+ * or reports are checked. At most {@link MAX_ENTRIES} entries of both kinds are kept, and
+ * {@link MAX_ANSWERS} distinct answers: past either, everything is dropped and rebuilt on demand (each
+ * entry costs one check without this model). Subjects are few (one per distinct set of facts per team),
+ * their answers 16-bit ids of shared, frozen CheckResult objects.
  */
 import type { CheckResult } from '../domain/access';
 import {
@@ -112,7 +112,7 @@ const ON_RUN = 1 as const;
 const ON_REPORT = 2 as const;
 const PROJECT_SLOTS = 3;
 
-/** Both answers on a run or report where they depend on whether the principal created it. */
+/** Both answers on a run or report where they differ by whether the principal created it. */
 class OwnSplit {
   constructor(
     readonly own: CheckResult,
@@ -120,29 +120,35 @@ class OwnSplit {
   ) {}
 }
 
-function sameResult(a: CheckResult, b: CheckResult): boolean {
-  return a.allowed === b.allowed && a.reason === b.reason && a.role === b.role && a.rule === b.rule;
-}
-
 /**
  * One org's subjects of one kind: each a set of facts and its answers, one slot per permission (and
- * per resource variant), all subjects' slots in one flat array, so that an answer is one array read
- * at `offset + slot` (the offset is what a view maps a principal to).
+ * per resource variant). The answers of all its subjects are ids (0: not answered yet) into the model's
+ * table of distinct answers, in one typed array, so that an answer is one read at `offset + slot` (the
+ * offset is what a view maps a principal to) and the answers themselves are a few thousand shared
+ * objects that stay in cache.
  */
-class Subjects<F, A> {
+class Subjects<F> {
   private readonly offsets = new Map<string, number>();
   private readonly facts: F[] = [];
-  readonly answers: (A | undefined)[] = [];
-  constructor(private readonly width: number) {}
+  answers = new Uint16Array(0);
+  constructor(
+    private readonly width: number,
+    /** The table its ids are ids of. */
+    readonly table: AnswerTable,
+  ) {}
 
   /** The offset of the subject with these facts (`key`: their facts key), made on first use. */
   offsetOf(key: string, facts: F): number {
     let offset = this.offsets.get(key);
     if (offset === undefined) {
-      offset = this.answers.length;
+      offset = this.facts.length * this.width;
       this.offsets.set(key, offset);
       this.facts.push(facts);
-      for (let i = 0; i < this.width; i++) this.answers.push(undefined);
+      if (offset + this.width > this.answers.length) {
+        const grown = new Uint16Array(Math.max(offset + this.width, this.answers.length * 2));
+        grown.set(this.answers);
+        this.answers = grown;
+      }
     }
     return offset;
   }
@@ -156,17 +162,47 @@ class Subjects<F, A> {
   }
 }
 
-function projectAnswer(
-  state: OrgState,
-  facts: ProjectFacts,
-  permission: string,
-  on: number,
-): CheckResult | OwnSplit {
-  if (on === ON_PROJECT) return Object.freeze(decideProject(state, facts, permission, null));
-  const kind: ItemFacts['kind'] = on === ON_RUN ? 'run' : 'report';
-  const own = Object.freeze(decideProject(state, facts, permission, { kind, own: true }));
-  const other = Object.freeze(decideProject(state, facts, permission, { kind, own: false }));
-  return sameResult(own, other) ? own : new OwnSplit(own, other);
+/** Most distinct answers kept: below 2^16 (Subjects hold them as 16-bit ids; an answer adds up to 3). */
+export const MAX_ANSWERS = 0xfff0;
+
+/** Distinct answers, each once (Subjects hold their ids). */
+class AnswerTable {
+  /** Id 0 is "not answered yet". */
+  readonly answers: (CheckResult | OwnSplit)[] = [Object.freeze({ allowed: false, reason: '' })];
+  private readonly ids = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  get full(): boolean {
+    return this.answers.length >= this.max;
+  }
+
+  idOf(r: CheckResult): number {
+    const u = '\u0001'; // stands for "absent", which no role or rule id is
+    return this.intern(
+      `${r.allowed ? 'y' : 'n'}\u0000${r.role ?? u}\u0000${r.rule ?? u}\u0000${r.reason}`,
+      () => Object.freeze(r),
+    );
+  }
+
+  /** Both answers on a run or report where they depend on whether the principal created it. */
+  splitOf(own: number, other: number): number {
+    if (own === other) return own;
+    return this.intern(
+      `${own}/${other}`,
+      () => new OwnSplit(this.answers[own] as CheckResult, this.answers[other] as CheckResult),
+    );
+  }
+
+  private intern(key: string, make: () => CheckResult | OwnSplit): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.answers.length;
+      this.answers.push(make());
+      this.ids.set(key, id);
+    }
+    return id;
+  }
 }
 
 class ProjectView {
@@ -184,11 +220,12 @@ class ProjectView {
   ) {}
 }
 
-/** A run or report in the resource map: its record (read live: the creator) and its project's view. */
+/** A run or report in the resource map: its project's view and its creator. */
 class ItemEntry {
   constructor(
     readonly view: ProjectView,
-    readonly item: RunState | ReportState,
+    /** Who created it: never changes (no event rewrites a creator), so kept here. */
+    readonly creator: string,
     readonly on: typeof ON_RUN | typeof ON_REPORT,
   ) {}
 }
@@ -209,14 +246,16 @@ type Entry = ProjectView | RegistryView | ItemEntry;
 class OrgAccess {
   readonly projects = new Map<string, ProjectView>();
   readonly registries = new Map<string, RegistryView>();
-  projectSubjects = new Subjects<ProjectFacts, CheckResult | OwnSplit>(
-    PROJECT_SLOTS * PROJECT_PERMISSIONS.length,
-  );
-  registrySubjects = new Subjects<RegistryFacts, CheckResult>(REGISTRY_PERMISSIONS.length);
+  projectSubjects: Subjects<ProjectFacts>;
+  registrySubjects: Subjects<RegistryFacts>;
   constructor(
     readonly orgId: string,
     readonly state: OrgState,
-  ) {}
+    table: AnswerTable,
+  ) {
+    this.projectSubjects = new Subjects(PROJECT_SLOTS * PROJECT_PERMISSIONS.length, table);
+    this.registrySubjects = new Subjects(REGISTRY_PERMISSIONS.length, table);
+  }
 }
 
 /** Joined, not concatenated: a long concatenation stays a two-part string, slower to compare as a key. */
@@ -231,11 +270,20 @@ export class EffectiveAccess {
   private readonly orgs = new Map<string, OrgAccess>();
   /** Principal entries plus run/report entries held. */
   private entries = 0;
+  /** The distinct answers (cleared with everything else). */
+  private table: AnswerTable;
+  private readonly maxEntries: number;
+  private readonly maxAnswers: number;
 
+  /** `limits` lower the bounds ({@link MAX_ENTRIES}, {@link MAX_ANSWERS}); tests use small ones. */
   constructor(
     private readonly source: EffectiveAccessSource,
-    private readonly maxEntries = MAX_ENTRIES,
-  ) {}
+    limits: { entries?: number; answers?: number } = {},
+  ) {
+    this.maxEntries = limits.entries ?? MAX_ENTRIES;
+    this.maxAnswers = Math.min(limits.answers ?? MAX_ANSWERS, MAX_ANSWERS);
+    this.table = new AnswerTable(this.maxAnswers);
+  }
 
   /**
    * `check(principal, permission, resource)` for project, run, report and registry resources; undefined
@@ -247,7 +295,7 @@ export class EffectiveAccess {
     if (entry !== undefined) {
       if (entry instanceof ItemEntry) {
         const view = entry.view;
-        if (!view.dead) return this.onProject(view, principal, permission, entry.on, entry.item);
+        if (!view.dead) return this.onProject(view, principal, permission, entry.on, entry.creator);
       } else if (!entry.dead) {
         return entry instanceof ProjectView
           ? this.onProject(entry, principal, permission, ON_PROJECT, null)
@@ -299,8 +347,8 @@ export class EffectiveAccess {
       // subjects go (their answers read the org's custom roles and profile).
       for (const view of org.projects.values()) this.forget(view);
       for (const view of org.registries.values()) this.forget(view);
-      org.projectSubjects = new Subjects(PROJECT_SLOTS * PROJECT_PERMISSIONS.length);
-      org.registrySubjects = new Subjects(REGISTRY_PERMISSIONS.length);
+      org.projectSubjects = new Subjects(PROJECT_SLOTS * PROJECT_PERMISSIONS.length, this.table);
+      org.registrySubjects = new Subjects(REGISTRY_PERMISSIONS.length, this.table);
     }
   }
 
@@ -330,6 +378,7 @@ export class EffectiveAccess {
     this.byResource.clear();
     this.orgs.clear();
     this.entries = 0;
+    this.table = new AnswerTable(this.maxAnswers);
   }
 
   // --- resolution ---------------------------------------------------------------------------------
@@ -338,7 +387,7 @@ export class EffectiveAccess {
     let org = this.orgs.get(orgId);
     if (org !== undefined && org.state === state) return org;
     if (org !== undefined) this.dropOrg(org);
-    org = new OrgAccess(orgId, state);
+    org = new OrgAccess(orgId, state, this.table);
     this.orgs.set(orgId, org);
     return org;
   }
@@ -399,7 +448,7 @@ export class EffectiveAccess {
     if (project === undefined) return undefined;
     const view = this.projectView(this.orgAccess(orgId, state), project);
     if (!view.itemsIndexed) this.indexItems(view);
-    return this.onProject(view, principal, permission, on, item);
+    return this.onProject(view, principal, permission, on, item.creator);
   }
 
   /** Puts a project's runs and reports in the resource map; events keep them there (itemEvent). */
@@ -417,7 +466,7 @@ export class EffectiveAccess {
     item: RunState | ReportState | undefined,
   ): void {
     if (item === undefined || this.entries >= this.maxEntries) return;
-    this.byResource.set(itemKey(on, id), new ItemEntry(view, item, on));
+    this.byResource.set(itemKey(on, id), new ItemEntry(view, item.creator, on));
     this.entries += 1;
   }
 
@@ -449,7 +498,7 @@ export class EffectiveAccess {
     principal: string,
     permission: string,
     on: number,
-    item: RunState | ReportState | null,
+    creator: string | null,
   ): CheckResult | undefined {
     const index = PROJECT_PERMISSION_INDEX.get(permission);
     if (index === undefined) return undefined;
@@ -461,13 +510,48 @@ export class EffectiveAccess {
       this.remember(view.principals, principal, offset);
     }
     const slot = offset + index * PROJECT_SLOTS + on;
-    let r = subjects.answers[slot];
-    if (r === undefined) {
-      r = projectAnswer(view.org.state, subjects.factsAt(offset), permission, on);
-      subjects.answers[slot] = r;
-    }
-    if (r instanceof OwnSplit) return item !== null && item.creator === principal ? r.own : r.other;
+    const id = subjects.answers[slot] as number;
+    const r =
+      id !== 0
+        ? (subjects.table.answers[id] as CheckResult | OwnSplit)
+        : this.answerProject(subjects, view.org.state, offset, slot, permission, on);
+    if (r instanceof OwnSplit) return creator === principal ? r.own : r.other;
     return r;
+  }
+
+  /** A subject's answer not computed yet: the effective-role module's, kept unless the table is full. */
+  private answerProject(
+    subjects: Subjects<ProjectFacts>,
+    state: OrgState,
+    offset: number,
+    slot: number,
+    permission: string,
+    on: number,
+  ): CheckResult | OwnSplit {
+    const facts = subjects.factsAt(offset);
+    if (on === ON_PROJECT) return this.keep(subjects, slot, decideProject(state, facts, permission, null));
+    const kind: ItemFacts['kind'] = on === ON_RUN ? 'run' : 'report';
+    const own = decideProject(state, facts, permission, { kind, own: true });
+    const other = decideProject(state, facts, permission, { kind, own: false });
+    const { table } = subjects;
+    if (table.full) {
+      this.clear(); // answers this one, starts over for the next
+      return new OwnSplit(own, other);
+    }
+    const id = table.splitOf(table.idOf(own), table.idOf(other));
+    subjects.answers[slot] = id;
+    return table.answers[id] as CheckResult | OwnSplit;
+  }
+
+  private keep<F>(subjects: Subjects<F>, slot: number, r: CheckResult): CheckResult {
+    const { table } = subjects;
+    if (table.full) {
+      this.clear(); // answers this one, starts over for the next
+      return r;
+    }
+    const id = table.idOf(r);
+    subjects.answers[slot] = id;
+    return table.answers[id] as CheckResult;
   }
 
   private onRegistry(view: RegistryView, principal: string, permission: string): CheckResult | undefined {
@@ -481,12 +565,9 @@ export class EffectiveAccess {
       this.remember(view.principals, principal, offset);
     }
     const slot = offset + index;
-    let r = subjects.answers[slot];
-    if (r === undefined) {
-      r = Object.freeze(decideRegistry(subjects.factsAt(offset), permission));
-      subjects.answers[slot] = r;
-    }
-    return r;
+    const id = subjects.answers[slot] as number;
+    if (id !== 0) return subjects.table.answers[id] as CheckResult;
+    return this.keep(subjects, slot, decideRegistry(subjects.factsAt(offset), permission));
   }
 
   private remember(principals: Map<string, number>, principal: string, offset: number): void {
