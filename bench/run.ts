@@ -570,7 +570,7 @@ async function main(): Promise<void> {
           '--seed',
           String(seed),
           '--count',
-          quick ? '6' : '12',
+          quick ? '12' : '40',
           '--without',
           '2',
         ],

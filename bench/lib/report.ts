@@ -471,6 +471,13 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
           'Snapshot at the head',
           `${fmtMB(last.bytes)}${Number.isFinite(last.writeMs) ? `, encoded and written in ${fmtMs(last.writeMs)}` : ' (cached)'}; ${s.prepare.snapshots.length} snapshots spread over the history`,
         ]);
+      const cps = s.prepare.checkpoints ?? [];
+      const lastCp = cps[cps.length - 1];
+      if (lastCp)
+        rows.push([
+          'Time-travel checkpoints (runless)',
+          `${cps.length} spread over the history; the newest ${fmtMB(lastCp.bytes)}${Number.isFinite(lastCp.writeMs) ? `, encoded and written in ${fmtMs(lastCp.writeMs)}` : ' (cached)'}`,
+        ]);
     }
     if (s?.ready)
       rows.push([
@@ -486,7 +493,7 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
       const wo = s.historical.withoutSnapshots;
       rows.push([
         `Historical \`at:\` check, cold, ${w.ms.count} random positions`,
-        `p50 ${fmtMs(w.ms.p50)}, p95 ${fmtMs(w.ms.p95)}, max ${fmtMs(w.ms.max)} (from the nearest of ${s.historical.snapshotsAvailable} snapshots); without snapshots: ${wo.samples.map((x) => `${fmtMs(x.ms)} at ${fmtInt(Number(x.position))}`).join(', ')}`,
+        `p50 ${fmtMs(w.ms.p50)}, p95 ${fmtMs(w.ms.p95)}, max ${fmtMs(w.ms.max)} (from the nearest of ${s.historical.snapshotsAvailable} snapshots${s.historical.checkpointsAvailable ? ` and ${s.historical.checkpointsAvailable} checkpoints` : ''}); without snapshots: ${wo.samples.map((x) => `${fmtMs(x.ms)} at ${fmtInt(Number(x.position))}`).join(', ')}`,
       ]);
     }
     if (s?.error) rows.push(['Snapshots', `not measured: ${s.error}`]);

@@ -81,8 +81,11 @@ const meta = {
   schemaVersion: 1,
 };
 
-/** Fixture F in org O, with org Q's events in between; a snapshot after half of them when `snapshot`. */
-async function setUp(snapshot: boolean) {
+/**
+ * Fixture F in org O, with org Q's events in between; a snapshot after half of them when `snapshot`,
+ * and a time-travel checkpoint after three quarters when `checkpoint`.
+ */
+async function setUp(snapshot: boolean, checkpoint = false) {
   const store = new SparseStore();
   const events = fixtureF();
   const q = (type: string, data: Record<string, unknown>): NewEvent => ({ type, data, metadata: meta });
@@ -104,12 +107,20 @@ async function setUp(snapshot: boolean) {
     const half = new ReadModel((a, b) => store.comparePositions(a, b));
     for (const e of all.slice(0, Math.floor(all.length / 2))) half.apply(e);
     await snapshots.snapshots.write(await encodeSnapshot(half, { storeKind: 'memory' }));
+    if (checkpoint) {
+      const threeQuarters = new ReadModel((a, b) => store.comparePositions(a, b));
+      for (const e of all.slice(0, Math.floor((all.length * 3) / 4))) threeQuarters.apply(e);
+      await snapshots.checkpoints.write(
+        await encodeSnapshot(threeQuarters, { storeKind: 'memory', runless: true }),
+      );
+    }
     await snapshots.loadLatest();
     expect(snapshots.list()).toHaveLength(1);
+    expect(snapshots.listCheckpoints()).toHaveLength(checkpoint ? 1 : 0);
   }
   const projection = new ProjectionRunner(store, live, quiet);
   const readSide = new ReadSide(store, projection, 1000, 4, snapshot ? snapshots : null, quiet);
-  return { store, all, readSide };
+  return { store, all, readSide, snapshots, projection };
 }
 
 function foldUpTo(store: EventStore, all: readonly StoredEvent[], position: string): ReadModel {
@@ -161,6 +172,37 @@ describe.each([false, true])('ReadSide at: with a scope (snapshot: %s)', (snapsh
       };
       expect(teamAnswer(both)).toEqual(teamAnswer(new Queries(expected)));
       expect(both.check(input)).toEqual(new Queries(expected).check(input));
+    }
+  });
+});
+
+describe('ReadSide at: with a time-travel checkpoint', () => {
+  it('starts a read without runs from the checkpoint when it is the nearest, one with runs from the snapshot, both as a fold', async () => {
+    const { store, all, snapshots, projection } = await setUp(true, true);
+    const checkpoint = snapshots.listCheckpoints()[0];
+    const snapshot = snapshots.list()[0];
+    if (!checkpoint || !snapshot) throw new Error('no checkpoint or snapshot');
+    const openOrg = jest.spyOn(snapshots, 'openOrg');
+    const input = { principal: 'user:bob', permission: 'project:read', resource: 'project:P_team' };
+    for (const e of all) {
+      const expected = new Queries(foldUpTo(store, all, e.position));
+      const at = { kind: 'at', position: e.position } as const;
+      const afterCheckpoint = store.comparePositions(e.position, checkpoint.header.position) >= 0;
+      const afterSnapshot = store.comparePositions(e.position, snapshot.header.position) >= 0;
+      // A fresh read side each: no model cached from another read.
+      const fresh = (): ReadSide => new ReadSide(store, projection, 1000, 4, snapshots, quiet);
+      openOrg.mockClear();
+      const project = await fresh().queriesAt(at, { resources: [input.resource] });
+      expect([e.position, project.check(input)]).toEqual([e.position, expected.check(input)]);
+      const base = afterCheckpoint ? checkpoint : afterSnapshot ? snapshot : undefined;
+      if (base) expect(openOrg).toHaveBeenCalledWith(base, 'O', { runs: false, provenance: false });
+      else expect(openOrg).not.toHaveBeenCalled();
+      openOrg.mockClear();
+      const withRuns = await fresh().queriesAt(at, { orgs: ['O'], resources: ['run:never'] });
+      expect(isDeepStrictEqual(withRuns.readModel.org('O'), expected.readModel.org('O'))).toBe(true);
+      if (afterSnapshot)
+        expect(openOrg).toHaveBeenCalledWith(snapshot, 'O', { runs: true, provenance: false });
+      else expect(openOrg).not.toHaveBeenCalled();
     }
   });
 });

@@ -7,8 +7,12 @@ import { invalid, notFound } from '../domain/errors';
 import { Queries } from './query.service';
 import type { Consistency, QueryScope } from './cqrs';
 
-/** Events of one org read per page while rebuilding it (one page past the position is read at most). */
-const ORG_PAGE = 500;
+/**
+ * Events of one org read per page while rebuilding it. The last page may run past the position (up
+ * to a page of events read for nothing), so it is small: a rebuild from a checkpoint reads a few
+ * hundred of the org's events.
+ */
+const ORG_PAGE = 200;
 
 /**
  * The metadata of an event read without it (readStreamData): a model without provenance reads none of
@@ -151,7 +155,10 @@ export class ReadSide {
         : 1;
     const parts = RANKS[rank] as OrgParts;
     if (orgIds.size === 0) {
-      await this.assertEventAt(position, this.snapshots?.nearest(position)?.header.position ?? null);
+      await this.assertEventAt(
+        position,
+        this.snapshots?.nearestFor(position, parts)?.header.position ?? null,
+      );
       const empty = new ReadModel((a, b) => this.compare(a, b), undefined, parts);
       empty.position = position;
       return empty;
@@ -201,7 +208,9 @@ export class ReadSide {
     const compare = (a: string, b: string): number => this.compare(a, b);
     let rm: ReadModel | null = null;
     let from = 0;
-    const base = this.snapshots?.nearest(position);
+    // Without runs and provenance, a time-travel checkpoint serves too (snapshot-manager.ts): they are
+    // several times denser than snapshots.
+    const base = this.snapshots?.nearestFor(position, parts);
     if (base && this.snapshots) {
       try {
         const at = await this.snapshots.openOrg(base, orgId, parts);

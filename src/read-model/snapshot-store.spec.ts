@@ -12,7 +12,12 @@ import { PROJECTION_VERSION } from './projection-version';
 import { ReadModel } from './read-model';
 import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from './snapshot';
 import { loadLatestSnapshot, snapshotMismatch, usableSnapshots } from './snapshot-manager';
-import { FileSnapshotStore, snapshotFileName } from './snapshot-store';
+import {
+  checkpointStoreFor,
+  FileSnapshotStore,
+  MemorySnapshotStore,
+  snapshotFileName,
+} from './snapshot-store';
 
 const compare = (a: string, b: string): number => Number(a) - Number(b);
 
@@ -176,6 +181,42 @@ describe('snapshot selection', () => {
       expect(loaded?.readModel.position).toBe('3');
       expect([...(loaded?.readModel.org('o')?.users.keys() ?? [])]).toEqual(['a', 'b', 'c']);
       expect(readdirSync(dir).sort()).toEqual(['snapshot-1.bin', 'snapshot-3.bin']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps time-travel checkpoints in a directory of their own, and each kind out of the other's selection", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perm-snapcp-'));
+    try {
+      const { store, events } = await storeWith(['a', 'b', 'c']);
+      const snapshots = new FileSnapshotStore(dir);
+      const checkpoints = checkpointStoreFor(snapshots);
+      expect(checkpoints.location).toBe(join(dir, 'checkpoints'));
+      expect(checkpointStoreFor(new MemorySnapshotStore())).toBeInstanceOf(MemorySnapshotStore);
+      await snapshots.write(await encodeSnapshot(modelOf(events.slice(0, 1)), { storeKind: 'memory' }));
+      const runless = { storeKind: 'memory' as const, runless: true };
+      await checkpoints.write(await encodeSnapshot(modelOf(events.slice(0, 2)), runless));
+      // The same name as a snapshot at that position: only the directory tells them apart.
+      await checkpoints.write(await encodeSnapshot(modelOf(events.slice(0, 1)), runless));
+      expect(readdirSync(dir).sort()).toEqual(['checkpoints', 'snapshot-1.bin']);
+      expect((await snapshots.list()).snapshots.map((s) => s.name)).toEqual(['snapshot-1.bin']);
+      const usable = await usableSnapshots(checkpoints, store, { discard: false, checkpoints: true });
+      expect(usable.map((s) => [s.name, s.header.runless])).toEqual([
+        ['snapshot-1.bin', true],
+        ['snapshot-2.bin', true],
+      ]);
+      // A checkpoint that found its way among the snapshots is never taken for one, and vice versa.
+      await snapshots.write(await encodeSnapshot(modelOf(events), runless));
+      const logged: string[] = [];
+      const logger = { log: () => undefined, warn: (m: string) => logged.push(m), error: () => undefined };
+      const { loaded } = await loadLatestSnapshot(snapshots, store, { logger, discard: false });
+      expect(loaded?.snapshot.name).toBe('snapshot-1.bin');
+      expect(logged.join('\n')).toMatch(
+        /snapshot-3.bin ignored: a time-travel checkpoint \(runless\) among the snapshots/,
+      );
+      const onlyFull = await usableSnapshots(snapshots, store, { discard: false, checkpoints: true });
+      expect(onlyFull.map((s) => s.name)).toEqual(['snapshot-3.bin']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

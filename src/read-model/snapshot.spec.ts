@@ -20,6 +20,7 @@ import {
 } from './snapshot';
 import { retentionVictims, SnapshotManager } from './snapshot-manager';
 import { MemorySnapshotStore, type StoredSnapshot } from './snapshot-store';
+import { ProjectionRunner } from './projection-runner';
 import { ReadModel } from './read-model';
 import { PROJECTION_VERSION } from './projection-version';
 
@@ -289,5 +290,111 @@ describe('retention', () => {
     expect(retentionVictims([at(5)], 1)).toEqual([]);
     expect(retentionVictims([at(5), at(9)], 3)).toEqual([]);
     expect(retentionVictims([at(5), at(9)], 1).map((s) => s.header.eventCount)).toEqual([5]);
+  });
+});
+
+describe('time-travel checkpoints (runless snapshots)', () => {
+  const options = { comparePositions: compare };
+  const runless = { runs: false, provenance: false };
+
+  it('hold every org but its runs, no provenance and no idempotency answers, and cannot seed a read model', async () => {
+    const rm = readModelWithHistory(6_000);
+    const full = Buffer.concat((await encodeSnapshot(rm, { storeKind: 'memory' })).chunks);
+    const encoded = await encodeSnapshot(rm, { storeKind: 'memory', runless: true });
+    expect(encoded.header.runless).toBe(true);
+    const bytes = Buffer.concat(encoded.chunks);
+    expect(bytes.length).toBeLessThan(full.length / 5);
+    expect(decodeSnapshotHeader(bytes)).toEqual(encoded.header);
+    expect(decodeSnapshotHeader(full).runless).toBeUndefined();
+    await expect(decodeSnapshot(bytes, options)).rejects.toThrow(/checkpoint \(runless\) cannot seed/);
+    const layout = decodeSnapshotLayout(bytes);
+    const fullLayout = decodeSnapshotLayout(full);
+    if ('need' in layout || 'need' in fullLayout) throw new Error('the layout is cut off');
+    expect(layout.toc.global[1]).toBe(0);
+    const read = (l: typeof layout, b: Buffer, orgIndex: number, parts = runless): ReadModel => {
+      const entry = l.toc.orgs[orgIndex];
+      if (!entry) throw new Error(`no org ${orgIndex}`);
+      const [offset, length] = orgSectionsSpan(l, entry, parts);
+      return decodeOrgSections(l, entry, b.subarray(offset, offset + length), { ...options, ...parts });
+    };
+    expect(layout.toc.orgs.map((o) => [o.orgId, o.revision])).toEqual(
+      fullLayout.toc.orgs.map((o) => [o.orgId, o.revision]),
+    );
+    for (const [i, entry] of layout.toc.orgs.entries()) {
+      expect([entry.runIds[1], entry.runs[1], entry.provenance[1]]).toEqual([0, 0, 0]);
+      // Decoded without runs, an org of the checkpoint is the snapshot's.
+      const got = read(layout, bytes, i);
+      const want = read(fullLayout, full, i);
+      expect(isDeepStrictEqual(got.org(entry.orgId), want.org(entry.orgId))).toBe(true);
+      expect([...got.index].sort()).toEqual([...want.index].sort());
+      expect(got.position).toBe(rm.position);
+      expect(() => read(layout, bytes, i, { runs: true, provenance: false })).toThrow(
+        /checkpoint holds no runs and no provenance/,
+      );
+    }
+  });
+
+  it('SnapshotManager takes them between snapshots, keeps them apart and spread, and serves reads without runs from the nearest', async () => {
+    const store = new MemoryEventStore();
+    const live = new ReadModel((a, b) => store.comparePositions(a, b));
+    const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+    const projection = new ProjectionRunner(store, live, quiet);
+    await projection.start();
+    const snapshots = new MemorySnapshotStore();
+    const checkpoints = new MemorySnapshotStore();
+    const policy = { every: 6, keep: 2, checkpointEvery: 2, checkpointKeep: 3 };
+    const manager = new SnapshotManager(snapshots, store, policy, quiet, checkpoints);
+    manager.attach(projection);
+    const metadata = {
+      actor: 'system',
+      correlationId: 'c',
+      occurredAt: '2024-01-01T00:00:00.000Z',
+      schemaVersion: 1,
+    };
+    for (const f of fixtureF()) {
+      const r = await store.append('org-O', [{ type: f.type, data: f.data as never, metadata }], 'any');
+      await projection.waitFor(r.position, 5000);
+    }
+    await manager.take('test: settle'); // every write in flight finished, and a snapshot at the head
+    const events = await store.readAll({ limit: 1000 });
+    const counts = (list: readonly StoredSnapshot[]): number[] => list.map((s) => s.header.eventCount);
+    expect(counts(manager.list())).toEqual([12, 26]);
+    // Every second event but where a snapshot was due, three kept, spread (the newest always).
+    expect(counts(manager.listCheckpoints())).toEqual([10, 16, 26]);
+    expect(manager.listCheckpoints().every((s) => s.header.runless === true)).toBe(true);
+    expect((await snapshots.list()).snapshots.map((s) => s.header.runless)).toEqual([undefined, undefined]);
+    expect((await checkpoints.list()).snapshots).toHaveLength(3);
+
+    const positionOf = (count: number): string => (events[count - 1] as StoredEvent).position;
+    // Without runs: the newest of both at or before the position; with runs or provenance: snapshots only.
+    const nearest = (count: number, parts: typeof runless): [number | undefined, boolean | undefined] => {
+      const s = manager.nearestFor(positionOf(count), parts);
+      return [s?.header.eventCount, s?.header.runless];
+    };
+    expect(nearest(23, runless)).toEqual([16, true]);
+    expect(nearest(13, runless)).toEqual([12, undefined]);
+    expect(nearest(9, runless)).toEqual([undefined, undefined]);
+    expect(nearest(23, { runs: true, provenance: false })).toEqual([12, undefined]);
+    expect(nearest(23, { runs: false, provenance: true })).toEqual([12, undefined]);
+    // A snapshot and a checkpoint at one position: the snapshot (it serves every read).
+    expect(nearest(26, runless)).toEqual([26, undefined]);
+
+    // An org as of a checkpoint: the fold up to it, without runs; nothing richer.
+    const checkpoint = manager.listCheckpoints()[1] as StoredSnapshot;
+    const at = await manager.openOrg(checkpoint, 'O', runless);
+    const fold = new ReadModel(compare);
+    for (const e of events.slice(0, 16)) fold.apply(e);
+    expect(at.revision).toBe(15);
+    expect(isDeepStrictEqual(at.readModel.org('O'), fold.org('O'))).toBe(true);
+    await expect(manager.openOrg(checkpoint, 'O', { runs: true, provenance: false })).rejects.toThrow(
+      /no runs/,
+    );
+
+    // Another instance over the same files: seeded from the newest snapshot, not the checkpoints.
+    const next = new SnapshotManager(snapshots, store, policy, quiet, checkpoints);
+    const loaded = await next.loadLatest();
+    expect(loaded?.snapshot.header.eventCount).toBe(26);
+    expect(counts(next.listCheckpoints())).toEqual([10, 16, 26]);
+    await projection.stop();
   });
 });

@@ -82,6 +82,13 @@ export interface SnapshotHeader {
   tocBytes: number;
   /** sha256 of the table of contents, which holds the sha256 of every section. */
   tocSha256: string;
+  /**
+   * A time-travel checkpoint ({@link EncodeOptions.runless}): every org's id-index entries and state but
+   * none of its runs, no provenance and no idempotency answers (those sections are empty). It serves
+   * time-travel questions about anything but runs (read-side.ts rank 0) and can never seed a read model.
+   * Absent on a full snapshot.
+   */
+  runless?: true;
 }
 
 /** Where a section lies, relative to the end of the table of contents: offset, length, sha256. */
@@ -252,6 +259,13 @@ export interface EncodeOptions {
   storeKind: EventStore['kind'];
   encoding?: SnapshotEncoding;
   createdAt?: Date;
+  /**
+   * Write a time-travel checkpoint ({@link SnapshotHeader.runless}): only each org's `ids` and `state`
+   * sections, the rest empty. At 1M events (17 orgs) that is about 3 MB instead of about 77 MB, and
+   * about a tenth of a second to encode instead of seconds, so checkpoints can be much denser than
+   * snapshots (snapshot-manager.ts).
+   */
+  runless?: boolean;
 }
 
 /**
@@ -269,6 +283,7 @@ export async function encodeSnapshot(rm: ReadModel, options: EncodeOptions): Pro
   }
   if (!rm.hasProvenance || !rm.hasAllRuns) throw new Error('encodeSnapshot: the read model is a partial one');
   const encoding = options.encoding ?? DEFAULT_SNAPSHOT_ENCODING;
+  const runless = options.runless === true;
   const pause = slicer();
   const body: Buffer[] = [];
   let at = 0;
@@ -296,7 +311,7 @@ export async function encodeSnapshot(rm: ReadModel, options: EncodeOptions): Pro
   };
 
   const global = await section(
-    mapPieces(rm.idempotency, (keys, values) => ({ t: 'idempotency', keys, values })),
+    runless ? [] : mapPieces(rm.idempotency, (keys, values) => ({ t: 'idempotency', keys, values })),
   );
   const orgIds = rm.orgIds();
   const reused = new Map<string, OrgSection>();
@@ -309,7 +324,7 @@ export async function encodeSnapshot(rm: ReadModel, options: EncodeOptions): Pro
   const ids = new Map<string, OrgKeys>();
   let n = 0;
   for (const [key, orgId] of rm.index) {
-    if (!reused.has(orgId)) addKey(ids, orgId, key);
+    if (!reused.has(orgId) && !(runless && key.startsWith('run:'))) addKey(ids, orgId, key);
     if (++n % PIECE_ENTRIES === 0) await pause();
   }
   const orgs: TocOrg[] = [];
@@ -323,9 +338,9 @@ export async function encodeSnapshot(rm: ReadModel, options: EncodeOptions): Pro
         revision: e.revision,
         ids: copy(e.ids),
         state: copy(e.state),
-        runIds: copy(e.runIds),
-        runs: copy(e.runs),
-        provenance: copy(e.provenance),
+        runIds: runless ? await section([]) : copy(e.runIds),
+        runs: runless ? await section([]) : copy(e.runs),
+        provenance: runless ? await section([]) : copy(e.provenance),
       });
       continue;
     }
@@ -339,9 +354,9 @@ export async function encodeSnapshot(rm: ReadModel, options: EncodeOptions): Pro
       revision: state.revision,
       ids: await section(idPieces(keys.other)),
       state: await section(statePieces(state)),
-      runIds: await section(idPieces(keys.runs)),
-      runs: await section(runPieces(state)),
-      provenance: await section(provenancePieces(provenance)),
+      runIds: await section(runless ? [] : idPieces(keys.runs)),
+      runs: await section(runless ? [] : runPieces(state)),
+      provenance: await section(runless ? [] : provenancePieces(provenance)),
     });
   }
   if (rm.position !== position) throw new Error('encodeSnapshot: the read model changed while encoding');
@@ -359,6 +374,7 @@ export async function encodeSnapshot(rm: ReadModel, options: EncodeOptions): Pro
     payloadBytes: toc.length + at,
     tocBytes: toc.length,
     tocSha256: sha256(toc),
+    ...(runless ? { runless: true as const } : {}),
   };
   const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
   return { header, chunks: [head, toc, ...body], bytes: head.length + toc.length + at };
@@ -406,7 +422,8 @@ export function decodeSnapshotHeader(bytes: Buffer): SnapshotHeader {
     (h.previousPosition === null || typeof h.previousPosition === 'string') &&
     typeof h.eventId === 'string' &&
     typeof h.eventCount === 'number' &&
-    typeof h.createdAt === 'string';
+    typeof h.createdAt === 'string' &&
+    (h.runless === undefined || h.runless === true);
   const layout =
     h.projectionVersion !== PROJECTION_VERSION ||
     (h.encoding === 'columnar' &&
@@ -664,6 +681,8 @@ export async function decodeSnapshot(
   const layout = decodeSnapshotLayout(bytes);
   if ('need' in layout) throw new SnapshotFormatError('the table of contents is cut off');
   const { header, toc, sectionsAt } = layout;
+  if (header.runless)
+    throw new SnapshotFormatError('a time-travel checkpoint (runless) cannot seed a read model');
   const payloadAt = bytes.indexOf(0x0a) + 1;
   if (bytes.length - payloadAt !== header.payloadBytes) {
     throw new SnapshotFormatError(
@@ -742,6 +761,9 @@ export function decodeOrgSections(
   options: DecodeOptions & OrgParts,
 ): ReadModel {
   const parts: OrgParts = { runs: options.runs, provenance: options.provenance };
+  if (layout.header.runless && (parts.runs || parts.provenance)) {
+    throw new SnapshotFormatError('a time-travel checkpoint holds no runs and no provenance');
+  }
   const at = entry.ids[0];
   const slice = (r: SectionRange, what: string): Buffer => {
     const b = bytes.subarray(r[0] - at, r[0] - at + r[1]);
