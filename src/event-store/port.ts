@@ -49,11 +49,14 @@ export interface StoredEvent {
 
 /**
  * The metadata fields the projections read from every event: provenance cites who and when, and the
- * read model looks for an idempotency key (only an event that has one needs the rest of its metadata).
- * Read them with {@link metadataSummaryOf}, which lets an adapter that keeps the metadata as text hand
- * them over without parsing the rest.
+ * read model keeps the answer of a command that carried an idempotency key. Read them with
+ * {@link metadataSummaryOf}, which lets an adapter that keeps the metadata as text hand them over
+ * without parsing the rest.
  */
-export type MetadataSummary = Pick<EventMetadata, 'actor' | 'occurredAt' | 'idempotencyKey'>;
+export type MetadataSummary = Pick<
+  EventMetadata,
+  'actor' | 'occurredAt' | 'idempotencyKey' | 'requestHash' | 'commandId'
+>;
 
 /**
  * An adapter's events may carry a method under this key returning their {@link MetadataSummary} (the

@@ -1,4 +1,4 @@
-import { metadataSummaryOf, type StoredEvent } from '../event-store/port';
+import { metadataSummaryOf, type MetadataSummary, type StoredEvent } from '../event-store/port';
 import type { EventType } from '../domain/events';
 import { evolveKnown, knownEventType } from '../domain/evolve';
 import { emptyOrgState, type OrgState } from '../domain/model';
@@ -376,13 +376,12 @@ export class ReadModel {
       // key is joined, not concatenated: a concatenation stays a two-part string object for good.
       if (typeof id === 'string') this.ids.set([created.kind, id].join(':'), orgId);
     }
-    // Only the summary: most events carry no key, and their metadata need not be parsed (port.ts).
-    const key = metadataSummaryOf(e).idempotencyKey;
-    if (typeof key === 'string') this.recordIdempotent(e, key);
+    // The summary, not the metadata: an adapter need not parse all of it (port.ts).
+    const m = metadataSummaryOf(e);
+    if (typeof m.idempotencyKey === 'string') this.recordIdempotent(e, m.idempotencyKey, m);
   }
 
-  private recordIdempotent(e: StoredEvent, key: string): void {
-    const m = e.metadata;
+  private recordIdempotent(e: StoredEvent, key: string, m: MetadataSummary): void {
     if (typeof m.requestHash !== 'string') return;
     const prev = this.idempotency.get(key);
     const entry = { type: e.type, stream: e.stream, revision: e.revision };

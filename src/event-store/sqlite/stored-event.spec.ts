@@ -27,13 +27,21 @@ function eventOf(meta: unknown, text = JSON.stringify(meta), data = '{"projectId
 /** What the summary must hold: the parsed metadata's fields. */
 function expectedSummary(text: string): Record<string, unknown> {
   const m = JSON.parse(text) as Record<string, unknown>;
-  return { actor: m.actor, occurredAt: m.occurredAt, idempotencyKey: m.idempotencyKey };
+  return {
+    actor: m.actor,
+    occurredAt: m.occurredAt,
+    idempotencyKey: m.idempotencyKey,
+    requestHash: m.requestHash,
+    commandId: m.commandId,
+  };
 }
 
 describe('scanMetadataSummary', () => {
   it('reads actor and occurredAt from what JSON.stringify writes, as JSON.parse would', () => {
     const texts = [
       JSON.stringify(metadata),
+      JSON.stringify({ ...metadata, idempotencyKey: 'client:k', requestHash: 'h' }),
+      JSON.stringify({ idempotencyKey: 'client:k', commandId: 'c', requestHash: 'h', actor: 'a' }),
       JSON.stringify({ occurredAt: 't', actor: 'system' }),
       JSON.stringify({ schemaVersion: -1.5e3, ok: true, no: false, none: null, actor: 'a', occurredAt: 'b' }),
       JSON.stringify({ actor: 'first', occurredAt: 'x', again: 1, actor2: 'y' }),
@@ -56,7 +64,9 @@ describe('scanMetadataSummary', () => {
       JSON.stringify({ actor: 'a', occurredAt: 't', list: ['x'] }),
       JSON.stringify({ actor: 5, occurredAt: 't' }),
       JSON.stringify({ actor: 'a', occurredAt: null }),
-      JSON.stringify({ actor: 'a', occurredAt: 't', idempotencyKey: 'client:k', requestHash: 'h' }),
+      JSON.stringify({ actor: 'a', occurredAt: 't', idempotencyKey: 7 }),
+      JSON.stringify({ actor: 'a', occurredAt: 't', idempotencyKey: 'k', requestHash: null }),
+      JSON.stringify({ actor: 'a', occurredAt: 't', commandId: 1 }),
       '{ "actor": "a" }',
       '{"actor":"a",}',
       '{"actor":"a","n":01}',
@@ -91,11 +101,18 @@ describe('SqliteStoredEvent', () => {
 
   it('hands the projections the summary without parsing the metadata, and the parsed metadata once read', () => {
     const e = eventOf(metadata);
-    expect(metadataSummaryOf(e)).toEqual({ actor: metadata.actor, occurredAt: metadata.occurredAt });
+    const { actor, occurredAt, commandId } = metadata;
+    expect(metadataSummaryOf(e)).toEqual({ actor, occurredAt, commandId });
     expect(e.metadata).toEqual(metadata);
     expect(metadataSummaryOf(e)).toBe(e.metadata);
-    const keyed = { ...metadata, idempotencyKey: 'client:k', requestHash: 'h' };
-    expect(metadataSummaryOf(eventOf(keyed))).toEqual(keyed);
+    const keyed = eventOf({ ...metadata, idempotencyKey: 'client:k', requestHash: 'h' });
+    expect(metadataSummaryOf(keyed)).toEqual({
+      actor,
+      occurredAt,
+      commandId,
+      idempotencyKey: 'client:k',
+      requestHash: 'h',
+    });
     const plain = { ...e };
     expect(metadataSummaryOf(plain)).toBe(plain.metadata);
   });

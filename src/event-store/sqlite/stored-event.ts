@@ -26,11 +26,10 @@ const RIGHT_BRACE = 0x7d;
 const SCALAR = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null/y;
 
 /**
- * `actor` and `occurredAt` read from a metadata text without parsing the rest, when the text is a flat
- * object as `JSON.stringify` writes one: `{"key":value,…}`, no whitespace, no escape sequences, every
- * value a string, number or literal. Null for anything else, and for a text naming an
- * `idempotencyKey` (the read model then reads the rest of it anyway): the caller parses the whole text
- * instead.
+ * The {@link MetadataSummary} fields read from a metadata text without parsing the rest, when the text
+ * is a flat object as `JSON.stringify` writes one: `{"key":value,…}`, no whitespace, no escape
+ * sequences, every value a string, number or literal, and the summary's fields strings. Null for
+ * anything else: the caller parses the whole text instead.
  *
  * Without escapes, the next quote always closes the string it is in, so the scan needs no decoding and
  * meets keys only at the top level. What it does not check — control characters inside strings —
@@ -42,9 +41,12 @@ export function scanMetadataSummary(text: string): MetadataSummary | null {
   if (text.indexOf('\\') !== -1) return null;
   let actor: string | undefined;
   let occurredAt: string | undefined;
-  if (n === 2) return summary(actor, occurredAt);
-  let i = 1;
-  for (;;) {
+  let idempotencyKey: string | undefined;
+  let requestHash: string | undefined;
+  let commandAt = -1;
+  let commandEnd = -1;
+  let i = n === 2 ? -1 : 1;
+  while (i !== -1) {
     if (text.charCodeAt(i) !== QUOTE) return null;
     const keyEnd = text.indexOf('"', i + 1);
     if (keyEnd === -1 || text.charCodeAt(keyEnd + 1) !== COLON) return null;
@@ -59,22 +61,53 @@ export function scanMetadataSummary(text: string): MetadataSummary | null {
       if (!SCALAR.test(text)) return null;
       end = SCALAR.lastIndex;
     }
-    const keyLength = keyEnd - i - 1;
-    if (keyLength === 5 && text.startsWith('actor', i + 1)) {
-      if (!isString) return null;
-      actor = copyOf(text, value, end);
-    } else if (keyLength === 10 && text.startsWith('occurredAt', i + 1)) {
-      if (!isString) return null;
-      // A view into the text is fine here: provenance reads it once, as a number.
-      occurredAt = text.slice(value + 1, end - 1);
-    } else if (keyLength === 14 && text.startsWith('idempotencyKey', i + 1)) {
-      return null;
+    switch (keyEnd - i - 1) {
+      case 5:
+        if (text.startsWith('actor', i + 1)) {
+          if (!isString) return null;
+          actor = copyOf(text, value, end);
+        }
+        break;
+      case 9:
+        if (text.startsWith('commandId', i + 1)) {
+          if (!isString) return null;
+          commandAt = value;
+          commandEnd = end;
+        }
+        break;
+      case 10:
+        if (text.startsWith('occurredAt', i + 1)) {
+          if (!isString) return null;
+          // A view into the text is fine here: provenance reads it once, as a number.
+          occurredAt = text.slice(value + 1, end - 1);
+        }
+        break;
+      case 11:
+        if (text.startsWith('requestHash', i + 1)) {
+          if (!isString) return null;
+          requestHash = copyOf(text, value, end);
+        }
+        break;
+      case 14:
+        if (text.startsWith('idempotencyKey', i + 1)) {
+          if (!isString) return null;
+          idempotencyKey = copyOf(text, value, end);
+        }
+        break;
     }
     const next = text.charCodeAt(end);
     if (next === COMMA) i = end + 1;
-    else if (next === RIGHT_BRACE && end === n - 1) return summary(actor, occurredAt);
+    else if (next === RIGHT_BRACE && end === n - 1) i = -1;
     else return null;
   }
+  // Only an event with an idempotency key has its command id kept (ReadModel); otherwise a view will do.
+  const commandId =
+    commandAt === -1
+      ? undefined
+      : idempotencyKey === undefined
+        ? text.slice(commandAt + 1, commandEnd - 1)
+        : copyOf(text, commandAt, commandEnd);
+  return { actor, occurredAt, idempotencyKey, requestHash, commandId } as MetadataSummary;
 }
 
 /**
@@ -85,12 +118,6 @@ export function scanMetadataSummary(text: string): MetadataSummary | null {
  */
 function copyOf(text: string, from: number, to: number): string {
   return JSON.parse(text.slice(from, to)) as string;
-}
-
-/** One shape for every summary the scan returns. */
-function summary(actor: string | undefined, occurredAt: string | undefined): MetadataSummary {
-  // A text without them reads as undefined, as the parsed object would; no idempotency key (see above).
-  return { actor, occurredAt, idempotencyKey: undefined } as unknown as MetadataSummary;
 }
 
 /** What a damaged row's error names. */
