@@ -52,7 +52,8 @@ const RANKS: readonly OrgParts[] = [
  *
  * A read about one org (a {@link QueryScope}: checks, access, members, custom roles, orphaned projects,
  * explain) rebuilds only that org: its sections of the nearest snapshot at or before the position
- * (snapshot.ts), then its own stream's events up to the position. Ids are never reused, so the live id
+ * (snapshot.ts) — or of the nearest time-travel checkpoint, for a read without runs and provenance —
+ * then its own stream's events up to the position. Ids are never reused, so the live id
  * index names the org of a resource for every position; the rebuilt model holds that org's state, its
  * part of the id index and (for explain) its provenance exactly as a full replay to the position would,
  * and every answer about the org reads only those (numbers at {@link ReadSide.orgAt}).
@@ -191,6 +192,11 @@ export class ReadSide {
    *   check on a project (rank 0)      37-46 ms   51-68 ms   (org sections but runs', lean reads)
    *   check on a run (rank 1)          110 ms     190 ms     (with the org's runs and run events)
    *   explain (rank 2)                 190 ms     265 ms     (with provenance and full events)
+   *
+   * With time-travel checkpoints (snapshot-manager.ts: a runless one every 20k events at 1M, so up to
+   * ~1.2k of the org's events after it), the bench's 40 cold positions, load 4-5:
+   *
+   *   check on a project (rank 0)      6-10 ms    11-28 ms   (the store's rows ~60%, the sections ~35%)
    *
    * Positions before the first snapshot replay the org from its first event (up to ~2.4k events but
    * runs'); the rest is reading the org's events (the store's rows: ~2/3 of the time) and its sections.
