@@ -410,6 +410,206 @@ describe('SqliteEventStore specifics', () => {
     await expect(store.append('s1', [newEvent('F')], 5)).rejects.toBeInstanceOf(ConcurrencyError);
   });
 
+  describe('group commit', () => {
+    it('appends made in one turn share one transaction, and each keeps its own expected revision and failure', async () => {
+      const store = open(tempDir());
+      await store.append('a', [newEvent('A0')], 'no_stream');
+      await store.append('b', [newEvent('B0')], 'no_stream');
+      // White-box: count the group transactions (BEGIN IMMEDIATE … COMMIT).
+      type Group = { immediate: (...args: unknown[]) => unknown };
+      const appender = (store as unknown as { appender: { appendGroup: Group } }).appender;
+      const real = appender.appendGroup;
+      let transactions = 0;
+      appender.appendGroup = {
+        immediate: (...args: unknown[]) => {
+          transactions += 1;
+          return real.immediate(...args);
+        },
+      };
+      {
+        // Issued together: one group. The middle one names a wrong revision and fails alone.
+        const outcomes = await Promise.allSettled([
+          store.append('a', [newEvent('A1'), newEvent('A2')], 0),
+          store.append('b', [newEvent('B1')], 7),
+          store.append('c', [newEvent('C0')], 'no_stream'),
+          // A second append to a stream in the same group sees the first one's revision.
+          store.append('a', [newEvent('A3')], 2),
+          store.append('a', [newEvent('stale')], 0),
+        ]);
+        expect(transactions).toBe(1);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual([
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+          'fulfilled',
+          'rejected',
+        ]);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
+          name: 'ConcurrencyError',
+          expected: 7,
+          actual: 0,
+        });
+        expect((outcomes[4] as PromiseRejectedResult).reason).toMatchObject({
+          name: 'ConcurrencyError',
+          expected: 0,
+          actual: 3,
+        });
+        const results = outcomes
+          .filter(
+            (outcome): outcome is PromiseFulfilledResult<AppendResult> => outcome.status === 'fulfilled',
+          )
+          .map((outcome) => outcome.value);
+        // Positions follow the order of the calls, and each result names the event just before it.
+        expect(results.map((result) => [result.precedingPosition, result.position])).toEqual([
+          ['2', '4'],
+          ['4', '5'],
+          ['5', '6'],
+        ]);
+        expect((await store.readStream('a')).map((event) => event.type)).toEqual(['A0', 'A1', 'A2', 'A3']);
+        expect((await store.readStream('b')).map((event) => event.type)).toEqual(['B0']);
+        expect(verifyHashChain(await store.readAll())).toEqual({ ok: true });
+        // Appends in separate turns are separate transactions.
+        await store.append('b', [newEvent('B1')], 0);
+        await store.append('c', [newEvent('C1')], 0);
+        expect(transactions).toBe(3);
+      }
+    });
+
+    it('an append is acknowledged only once committed: another connection already reads it', async () => {
+      const store = open(tempDir());
+      const raw = new Database(store.file, { readonly: true });
+      try {
+        const count = (): number =>
+          (raw.prepare(`SELECT COUNT(*) AS n FROM events`).get() as { n: number }).n;
+        const pending = Promise.all([
+          store.append('x', [newEvent('X')], 'no_stream'),
+          store.append('y', [newEvent('Y')], 'no_stream'),
+        ]);
+        // Queued, not yet written: the transaction runs after this turn's I/O callbacks.
+        expect(count()).toBe(0);
+        await pending;
+        expect(count()).toBe(2);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('a duplicate event id fails its own append only; the rest of the group commits', async () => {
+      const store = open(tempDir());
+      const id = randomUUID();
+      await store.append('s1', [newEvent('A', {}, id)], 'any');
+      const [dup, fine] = await Promise.allSettled([
+        store.append('s2', [newEvent('B'), newEvent('C', {}, id)], 'any'),
+        store.append('s3', [newEvent('D')], 'any'),
+      ]);
+      expect(dup.status).toBe('rejected');
+      expect((dup as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEventIdError);
+      expect(fine.status).toBe('fulfilled');
+      expect((await store.readAll()).map((event) => event.type)).toEqual(['A', 'D']);
+      // The failed stream is still writable from where it really stands.
+      await store.append('s2', [newEvent('E')], 'no_stream');
+    });
+
+    it('when the transaction itself cannot run, every append of the group fails and nothing is stored', async () => {
+      const dataDir = tempDir();
+      const store = open(dataDir, { busyTimeoutMs: 50 });
+      await store.append('s', [newEvent('A')], 'no_stream');
+      const locker = new Database(store.file);
+      try {
+        locker.prepare('BEGIN IMMEDIATE').run();
+        const outcomes = await Promise.allSettled([
+          store.append('s', [newEvent('B')], 0),
+          store.append('t', [newEvent('C')], 'no_stream'),
+        ]);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+        for (const outcome of outcomes)
+          expect((outcome as PromiseRejectedResult).reason).toMatchObject({ name: 'StoreUnavailableError' });
+        locker.prepare('ROLLBACK').run();
+      } finally {
+        locker.close();
+      }
+      expect((await store.readAll()).map((event) => event.type)).toEqual(['A']);
+      await store.append('s', [newEvent('B')], 0);
+    });
+
+    it('close writes the appends still queued before it closes the file', async () => {
+      const dataDir = tempDir();
+      const store = SqliteEventStore.open({ dataDir });
+      const appended = store.append('s', [newEvent('Queued')], 'no_stream');
+      await store.close();
+      await expect(appended).resolves.toMatchObject({ nextExpectedRevision: 0 });
+      const reopened = open(dataDir);
+      expect((await reopened.readStream('s')).map((event) => event.type)).toEqual(['Queued']);
+    });
+  });
+
+  describe('cached stream tips', () => {
+    it('a tip made stale behind the cache is still caught by UNIQUE(stream, revision): ConcurrencyError', async () => {
+      const store = open(tempDir());
+      await store.append('s', [newEvent('A')], 'no_stream');
+      await store.append('s', [newEvent('B')], 0);
+      // White-box: the cache claims the stream ends at revision 0 (it is at 1).
+      type Tips = Map<string, { revision: number; hash: string }>;
+      const tips = (store as unknown as { appender: { tips: Tips } }).appender.tips;
+      const cached = tips.get('s');
+      expect(cached?.revision).toBe(1);
+      tips.set('s', { revision: 0, hash: cached?.hash ?? '' });
+      const error = await store.append('s', [newEvent('C')], 0).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect(error).toMatchObject({ stream: 's', expected: 0, actual: 1 });
+      // The stale entry is gone: the next append reads the stream's real tip and links to it.
+      await store.append('s', [newEvent('C')], 1);
+      const events = await store.readStream('s');
+      expect(events.map((event) => event.type)).toEqual(['A', 'B', 'C']);
+      expect(verifyHashChain(events)).toEqual({ ok: true });
+    });
+
+    it('a commit by another connection drops the cache: revisions and the hash chain continue from it', async () => {
+      const dataDir = tempDir();
+      const a = open(dataDir);
+      const b = open(dataDir);
+      await a.append('s', [newEvent('A')], 'no_stream');
+      await b.append('s', [newEvent('B')], 0);
+      await expect(a.append('s', [newEvent('stale')], 0)).rejects.toMatchObject({
+        name: 'ConcurrencyError',
+        actual: 1,
+      });
+      await a.append('s', [newEvent('C')], 1);
+      const events = await b.readStream('s');
+      expect(events.map((event) => [event.type, event.revision])).toEqual([
+        ['A', 0],
+        ['B', 1],
+        ['C', 2],
+      ]);
+      expect(verifyHashChain(events)).toEqual({ ok: true });
+    });
+  });
+
+  describe("live subscriptions and this instance's own appends", () => {
+    it('delivers its own appends in order, and reads the table for what another connection wrote in between', async () => {
+      const dataDir = tempDir();
+      const store = open(dataDir, { pollIntervalMs: 20 });
+      const other = open(dataDir);
+      await store.append('s', [newEvent('A')], 'no_stream');
+      const seen: StoredEvent[] = [];
+      store.subscribeAll(null, { onEvent: (event) => void seen.push(event) });
+      await waitFor(() => seen.length === 1, 'the first event');
+      await store.append('s', [newEvent('B')], 0);
+      await other.append('t', [newEvent('Other')], 'no_stream');
+      await store.append('s', [newEvent('C'), newEvent('D')], 1);
+      await waitFor(() => seen.length === 5, 'all five events');
+      expect(seen.map((event) => [event.position, event.type])).toEqual([
+        ['1', 'A'],
+        ['2', 'B'],
+        ['3', 'Other'],
+        ['4', 'C'],
+        ['5', 'D'],
+      ]);
+      // What was handed over equals what the table holds.
+      expect(seen).toEqual(await store.readAll());
+    });
+  });
+
   it('is what createEventStore returns for kind sqlite', async () => {
     const dataDir = tempDir();
     const store = await createEventStore({ kind: 'sqlite', dataDir, sqliteSynchronous: 'NORMAL' });

@@ -2,9 +2,7 @@ import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chainMetadata, GENESIS_HASH, hashOf } from '../hash-chain';
 import {
-  assertExpectedRevision,
   compareSequencePositions,
   CursorSubscription,
   formatSequencePosition,
@@ -28,6 +26,7 @@ import {
   type SubscribeHandlers,
   type Subscription,
 } from '../port';
+import { GroupCommitter } from './group-commit';
 import { SqliteStoredEvent } from './stored-event';
 
 /** `PRAGMA application_id` of our files ("WPE1"): tells our database apart from any other SQLite file. */
@@ -84,10 +83,12 @@ const appendSignals = new EventEmitter().setMaxListeners(0);
 /**
  * Event store in one SQLite file (`<dataDir>/events.sqlite`, WAL mode) through better-sqlite3.
  *
- * Concurrency is enforced by the database: each append runs in a `BEGIN IMMEDIATE` transaction (one
- * writer at a time across processes) that reads the stream's last revision and inserts under
- * `UNIQUE(stream, revision)`. Positions are the `INTEGER PRIMARY KEY AUTOINCREMENT` of the row, so they
- * follow commit order and are never reused.
+ * Concurrency is enforced by the database: appends run in `BEGIN IMMEDIATE` transactions (one writer at
+ * a time across processes) that check the stream's last revision and insert under
+ * `UNIQUE(stream, revision)`. The appends of one event-loop turn share one transaction and one fsync,
+ * each in a savepoint of its own, and each is acknowledged only after that COMMIT (group-commit.ts).
+ * Positions are the `INTEGER PRIMARY KEY AUTOINCREMENT` of the row, so they follow commit order and are
+ * never reused.
  */
 export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite' as const;
@@ -96,9 +97,8 @@ export class SqliteEventStore implements EventStore {
     if (file === this.file) for (const subscription of this.subscriptions) subscription.notify();
   };
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly appendTransaction: Database.Transaction<
-    (stream: string, batch: NormalizedEvent[], expected: ExpectedRevision) => StoredEvent[]
-  >;
+  /** The append path: appends of one event-loop turn share one transaction (group-commit.ts). */
+  private readonly appender: GroupCommitter;
   private closed = false;
 
   private constructor(
@@ -108,10 +108,11 @@ export class SqliteEventStore implements EventStore {
     private readonly pollIntervalMs: number,
   ) {
     this.statements = prepareStatements(db);
-    this.appendTransaction = db.transaction(
-      (stream: string, batch: NormalizedEvent[], expected: ExpectedRevision) =>
-        this.appendInTransaction(stream, batch, expected),
-    );
+    this.appender = new GroupCommitter(db, this.statements, {
+      mapError: (error, stream, batch, expected) => this.mapAppendError(error, stream, batch, expected),
+      committed: () => appendSignals.emit('append', this.file),
+      hasSubscribers: () => this.subscriptions.size > 0,
+    });
     appendSignals.on('append', this.onAppendSignal);
   }
 
@@ -169,24 +170,8 @@ export class SqliteEventStore implements EventStore {
       if (seen.has(event.eventId)) throw new DuplicateEventIdError(stream, event.eventId);
       seen.add(event.eventId);
     }
-    let stored: StoredEvent[];
-    try {
-      stored = this.appendTransaction.immediate(stream, batch, expected);
-    } catch (error) {
-      throw this.mapAppendError(error, stream, batch, expected);
-    }
-    appendSignals.emit('append', this.file);
-    const last = stored[stored.length - 1];
-    if (!last) throw new Error('unreachable: a normalised batch is never empty');
-    const first = stored[0] ?? last;
-    // AUTOINCREMENT positions only grow, so nothing can sit between first-1 and first.
-    const before = BigInt(first.position) - 1n;
-    return {
-      nextExpectedRevision: last.revision,
-      position: last.position,
-      events: stored,
-      precedingPosition: before > 0n ? before.toString() : null,
-    };
+    // Settles once the transaction it shares with the other appends of this turn has committed.
+    return this.appender.append(stream, batch, expected);
   }
 
   async readStream(stream: string, fromRevision = 0, limit?: number): Promise<StoredEvent[]> {
@@ -249,7 +234,9 @@ export class SqliteEventStore implements EventStore {
     if (after !== null) parseSequencePosition(after);
     const subscription: CursorSubscription = new CursorSubscription(
       {
-        readAfter: async (from, limit) => (this.closed ? [] : this.readAfter(from, limit)),
+        // What this instance just committed is handed over as written, not read back and parsed again.
+        readAfter: async (from, limit) =>
+          this.closed ? [] : (this.appender.recentAfter(from, limit) ?? this.readAfter(from, limit)),
         head: () => this.headPosition(),
         compare: compareSequencePositions,
       },
@@ -273,44 +260,13 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends queued before close are written (and acknowledged) first.
+    this.appender.flush();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     this.closed = true;
+    this.appender.flush();
     appendSignals.off('append', this.onAppendSignal);
     this.db.close();
-  }
-
-  /** Runs inside BEGIN IMMEDIATE: no other connection can write between the read and the inserts. */
-  private appendInTransaction(
-    stream: string,
-    batch: NormalizedEvent[],
-    expected: ExpectedRevision,
-  ): StoredEvent[] {
-    const last = this.statements.lastOfStream.get(stream);
-    assertExpectedRevision(stream, expected, last ? last.revision : 'no_stream');
-    let prevHash = last?.hash ?? GENESIS_HASH;
-    let revision = last ? last.revision : -1;
-    return batch.map((event) => {
-      revision += 1;
-      const metadata = chainMetadata(prevHash, stream, revision, event.type, event.data, event.metadata);
-      prevHash = hashOf(metadata) ?? GENESIS_HASH;
-      const result = this.statements.insert.run(
-        stream,
-        revision,
-        event.eventId,
-        event.type,
-        JSON.stringify(event.data),
-        JSON.stringify(metadata),
-      );
-      return {
-        eventId: event.eventId,
-        stream,
-        revision,
-        position: formatSequencePosition(result.lastInsertRowid),
-        type: event.type,
-        data: event.data,
-        metadata,
-      };
-    });
   }
 
   private mapAppendError(
@@ -391,6 +347,7 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO events (stream, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
     eventIdExists: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM events WHERE event_id = ?`),
+    dataVersion: db.prepare<[], number>(`PRAGMA data_version`).pluck(),
     readStream: db.prepare<[string, number, number], EventRow>(
       `SELECT position, stream, revision, event_id, type, data, metadata FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
     ),
