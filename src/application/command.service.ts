@@ -85,10 +85,14 @@ export class CommandService {
 
   async execute(req: CommandRequest): Promise<CommandResult> {
     const readModel = this.projection.readModel;
-    const requestHash = createHash('sha256')
-      .update(`${req.name}\n${req.actor}\n${canonical(req.body)}`)
-      .digest('hex');
     const scopedKey = req.idempotencyKey === undefined ? undefined : `${req.client}:${req.idempotencyKey}`;
+    // Only an idempotency key needs the request's digest (to tell a retry from a reuse of the key).
+    const requestHash =
+      scopedKey === undefined
+        ? ''
+        : createHash('sha256')
+            .update(`${req.name}\n${req.actor}\n${canonical(req.body)}`)
+            .digest('hex');
     const previous = scopedKey
       ? this.idempotentAnswer(scopedKey, requestHash, req.idempotencyKey ?? '')
       : undefined;

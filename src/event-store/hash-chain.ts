@@ -25,6 +25,7 @@ export type HashChainVerification =
  * included (they render as nothing, as `Array.prototype.join` renders them).
  */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
   if (value === null || typeof value !== 'object') {
     // JSON.stringify returns undefined for undefined/functions/symbols; they serialise as null in arrays.
     return JSON.stringify(value) ?? 'null';
@@ -46,9 +47,17 @@ export function canonicalJson(value: unknown): string {
     if (member === undefined) continue;
     if (!first) out += ',';
     first = false;
-    out += `${JSON.stringify(key)}:${canonicalJson(member)}`;
+    out += `${quote(key)}:${canonicalJson(member)}`;
   }
   return `${out}}`;
+}
+
+/** Characters JSON.stringify escapes in a string: quote, backslash, controls, and (lone) surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(text)`, without its overhead for the usual text that needs no escaping. */
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 /** The digest stored in `metadata.hash`. `metadata` must already contain `prevHash`; its `hash` is ignored. */

@@ -342,9 +342,26 @@ export function ruleMessage(
   return `${field} must be ${spec.expectation}${got}`;
 }
 
+/**
+ * What {@link Rule} and {@link Optional} declared on each class, property by property, besides registering
+ * it with class-validator: validate.ts checks flat bodies against it directly (the result must agree with
+ * class-validator's, which it compares against before relying on it).
+ */
+export const DECLARED_RULES = new WeakMap<object, Map<string, { specs: RuleSpec[]; optional: boolean }>>();
+
+function declared(target: object, propertyKey: string | symbol): { specs: RuleSpec[]; optional: boolean } {
+  let properties = DECLARED_RULES.get(target.constructor);
+  if (!properties) DECLARED_RULES.set(target.constructor, (properties = new Map()));
+  const key = String(propertyKey);
+  let entry = properties.get(key);
+  if (!entry) properties.set(key, (entry = { specs: [], optional: false }));
+  return entry;
+}
+
 /** A property decorator registering one class-validator constraint for `spec`. */
 export function Rule(spec: RuleSpec): PropertyDecorator {
   return (target: object, propertyKey: string | symbol): void => {
+    declared(target, propertyKey).specs.push(spec);
     registerDecorator({
       name: spec.name,
       target: target.constructor,
@@ -532,8 +549,13 @@ export const RULES = {
 } satisfies Record<string, RuleSpec>;
 
 /** The property may be absent (undefined); `null` is still validated (and rejected unless the rule allows it). */
-export const Optional = (): PropertyDecorator =>
-  ValidateIf((_object: object, value: unknown) => value !== undefined);
+export const Optional = (): PropertyDecorator => {
+  const validateIf = ValidateIf((_object: object, value: unknown) => value !== undefined);
+  return (target: object, propertyKey: string | symbol): void => {
+    declared(target, propertyKey).optional = true;
+    validateIf(target, propertyKey);
+  };
+};
 
 export const IsId = (): PropertyDecorator => Rule(RULES.id);
 /** An id, or an explicit `null`; absence is an error ("is required"). */

@@ -14,8 +14,10 @@ import {
   parsePrincipal,
   parseResource,
   permissionScope,
+  hasFlatPlan,
   validateActorHeader,
   validateCommandBody,
+  validateWithClassValidator,
   validateConsistency,
   validateQuery,
   type CommandName,
@@ -209,6 +211,60 @@ describe('validateCommandBody: valid bodies', () => {
     expect(
       errorsOf(validateCommandBody('CreateCustomRole', with_('CreateCustomRole', { permissions }))),
     ).toEqual([]);
+  });
+});
+
+describe('validateCommandBody: flat bodies accepted without class-validator', () => {
+  it('the hot commands (LogRun, AssignTeamRole) take the flat path', () => {
+    expect(hasFlatPlan(COMMAND_DTOS.LogRun)).toBe(true);
+    expect(hasFlatPlan(COMMAND_DTOS.AssignTeamRole)).toBe(true);
+    // Nested or array rules keep the full path.
+    expect(hasFlatPlan(COMMAND_DTOS.CreateOrganization)).toBe(false);
+    expect(hasFlatPlan(COMMAND_DTOS.CreateCustomRole)).toBe(false);
+  });
+
+  // Variations of every command's valid bodies: each field missing, null, another JSON kind, an invalid
+  // string, an unknown or prototype-named extra property. Both paths must give the same answer.
+  const variants = (body: Body): Body[] => {
+    const out: Body[] = [body];
+    const odd: unknown[] = [
+      null,
+      5,
+      Number.NaN,
+      true,
+      '',
+      'not ok!',
+      'x'.repeat(129),
+      [],
+      {},
+      ['a'],
+      { a: 1 },
+    ];
+    for (const key of Object.keys(body)) {
+      const { [key]: _dropped, ...without } = body;
+      out.push(without);
+      for (const value of odd) out.push({ ...body, [key]: value });
+    }
+    out.push({ ...body, extra: 'x' });
+    out.push(JSON.parse(`{"__proto__": {"x": 1}, ${JSON.stringify(body).slice(1)}`) as Body);
+    out.push({ ...body, constructor: 'x' });
+    return out;
+  };
+
+  it.each([...COMMAND_NAMES])('%s: same verdict and value as class-validator', (name) => {
+    for (const body of [...variants(MINIMAL[name]), ...variants(full(name))]) {
+      const viaValidator = validateWithClassValidator(COMMAND_DTOS[name], body);
+      const result = validateCommandBody(name, body);
+      if (result.ok) {
+        expect(viaValidator).toEqual({ ok: true, value: result.value });
+      } else if (!viaValidator.ok) {
+        // Errors come from class-validator either way (plus the command's own cross-field checks).
+        for (const error of viaValidator.errors) expect(result.errors).toContainEqual(error);
+      } else {
+        // Accepted by class-validator, rejected only by the command's cross-field checks.
+        expect(result.errors.length).toBeGreaterThan(0);
+      }
+    }
   });
 });
 

@@ -8,7 +8,13 @@
  */
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
-import { ValidateNested, validateSync, type ValidationError, type ValidatorOptions } from 'class-validator';
+import {
+  getMetadataStorage,
+  ValidateNested,
+  validateSync,
+  type ValidationError,
+  type ValidatorOptions,
+} from 'class-validator';
 import {
   IsActor,
   IsArrayOf,
@@ -28,12 +34,14 @@ import {
   Rule,
   RULES,
   arrayItemErrors,
+  DECLARED_RULES,
   jsonKind,
   parseConsistency,
   type Consistency,
   type FieldError,
   type LookupResourceType,
   type CheckablePermission,
+  type RuleSpec,
   type SortOrder,
 } from './common';
 import {
@@ -140,6 +148,73 @@ function flatten(errors: readonly ValidationError[], prefix: string, out: FieldE
   }
 }
 
+/** A flat DTO's properties and their rules, as {@link Rule} and {@link Optional} declared them. */
+type FlatPlan = ReadonlyMap<string, { specs: readonly RuleSpec[]; optional: boolean }>;
+const flatPlans = new Map<new () => object, FlatPlan | null>();
+
+/**
+ * The plan of `cls` when everything class-validator will check on it was declared through {@link Rule}
+ * and {@link Optional} on `cls` itself (one constraint per Rule, one condition per Optional, no nested or
+ * array validation, no groups, no `each`): then a body that passes the plan is exactly a body that
+ * class-validator accepts. Null for any other class.
+ */
+function flatPlanOf(cls: new () => object): FlatPlan | null {
+  let plan = flatPlans.get(cls);
+  if (plan !== undefined) return plan;
+  plan = null;
+  const declared = DECLARED_RULES.get(cls);
+  if (declared) {
+    const metadata = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false);
+    // Per property: as many constraints as Rules, one condition if Optional, and nothing else.
+    const seen = new Map<string, { constraints: number; conditions: number }>();
+    let simple = true;
+    for (const m of metadata) {
+      const entry = declared.get(m.propertyName);
+      if (!entry || m.target !== cls || m.each || m.always || (m.groups?.length ?? 0) > 0) simple = false;
+      const count = seen.get(m.propertyName) ?? { constraints: 0, conditions: 0 };
+      seen.set(m.propertyName, count);
+      if (m.type === 'customValidation') count.constraints += 1;
+      else if (m.type === 'conditionalValidation') count.conditions += 1;
+      else simple = false;
+    }
+    for (const [property, entry] of declared) {
+      const count = seen.get(property);
+      if (
+        entry.specs.length === 0 ||
+        count?.constraints !== entry.specs.length ||
+        count.conditions !== (entry.optional ? 1 : 0)
+      )
+        simple = false;
+    }
+    if (simple) plan = declared;
+  }
+  flatPlans.set(cls, plan);
+  return plan;
+}
+
+/**
+ * The accepted copy of a flat body that passes `plan`, or undefined when it does not (or is not flat):
+ * the caller then runs class-validator, which reports the errors in its own words. Acceptance is the
+ * same decision class-validator makes; only the work differs.
+ */
+function acceptFlat(plan: FlatPlan, input: Record<string, unknown>): Record<string, unknown> | undefined {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    // An unknown property (prototype-member names included) is an error: let the full path say so.
+    if (!plan.has(key)) return undefined;
+    const value = input[key];
+    if (typeof value === 'number' ? !Number.isFinite(value) : typeof value === 'object' && value !== null)
+      return undefined;
+    copy[key] = value;
+  }
+  for (const [key, { specs, optional }] of plan) {
+    const value = copy[key];
+    if (value === undefined && optional) continue;
+    for (const spec of specs) if (!spec.test(value)) return undefined;
+  }
+  return copy;
+}
+
 /**
  * Validates `input` (a JSON object) against DTO class `cls`: unknown properties are errors, nothing is
  * coerced. `what` names the input in the "must be a JSON object" error (`body`, `query`).
@@ -155,6 +230,23 @@ export function validateAgainst<T extends object>(
       errors: [{ field: what, message: `${what} must be a JSON object (got ${jsonKind(input)})` }],
     };
   }
+  // Most bodies are flat and valid: accept them without class-transformer and class-validator.
+  const plan = flatPlanOf(cls);
+  const accepted = plan ? acceptFlat(plan, input) : undefined;
+  if (accepted) return { ok: true, value: accepted };
+  return validateWithClassValidator(cls, input);
+}
+
+/** Whether bodies of `cls` can be accepted without class-validator (see {@link flatPlanOf}). */
+export function hasFlatPlan(cls: new () => object): boolean {
+  return flatPlanOf(cls) !== null;
+}
+
+/** {@link validateAgainst} through class-transformer and class-validator only (`input` a plain object). */
+export function validateWithClassValidator<T extends object>(
+  cls: new () => T,
+  input: Record<string, unknown>,
+): ValidationResult<Record<string, unknown>> {
   const ctx: CopyContext = { errors: [], fatal: false };
   const copy = copyJson(input, '', 0, ctx) as Record<string, unknown>;
   if (ctx.fatal) return { ok: false, errors: ctx.errors };
