@@ -52,12 +52,14 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
-/** Characters JSON.stringify escapes in a string: quote, backslash, controls, and (lone) surrogates. */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 /** `JSON.stringify(text)`, without its overhead for the usual text that needs no escaping. */
 function quote(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // What JSON.stringify escapes: controls, quote, backslash, and (lone) surrogates.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+  }
+  return `"${text}"`;
 }
 
 /** The digest stored in `metadata.hash`. `metadata` must already contain `prevHash`; its `hash` is ignored. */
