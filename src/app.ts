@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from './config/config';
 import { createEventStore } from './event-store/create-event-store';
 import type { EventStore } from './event-store/port';
+import { SqliteEventStore } from './event-store/sqlite/sqlite-event-store';
 import { ReadModel, type UnknownEventLog } from './read-model/read-model';
 import { AuditIndex, backfillAuditIndex } from './read-model/audit-index';
 import { SnapshotManager, type LoadedSnapshot } from './read-model/snapshot-manager';
@@ -47,6 +48,11 @@ export interface RunningApp {
    * the background after start-up; read-model.ts DeferredOrg).
    */
   orgsDecoded: Promise<void>;
+  /**
+   * Settles once the store has passed its integrity check (SQLite `PRAGMA quick_check`, in the
+   * background by default); rejects with StoreCorruptError when it found damage: main.ts then exits.
+   */
+  integrity: Promise<void>;
   config: AppConfig;
   /** Base URL once listening. */
   url: string;
@@ -100,6 +106,7 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
     kind: config.eventStore,
     dataDir: config.dataDir,
     sqliteSynchronous: config.sqliteSynchronous,
+    sqliteIntegrityCheck: config.sqliteIntegrityCheck,
     esdbConnectionString: config.esdbConnectionString,
   });
   const onSkipped: UnknownEventLog = (e, why) =>
@@ -111,6 +118,15 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
     logger,
   );
   const started = Date.now();
+  // SQLITE_INTEGRITY_CHECK=background: PRAGMA quick_check runs in a worker while the read models load
+  // and catch up (they read only the snapshot file and the tail); commands wait for its verdict.
+  const integrity = store instanceof SqliteEventStore ? store.integrity : Promise.resolve();
+  if (store instanceof SqliteEventStore && store.integrityState === 'checking') {
+    void integrity.then(
+      () => logger.log(`store integrity: PRAGMA quick_check ok in ${Date.now() - started} ms (background)`),
+      (err: unknown) => logger.error(`store integrity: ${(err as Error).message}`),
+    );
+  }
   let loaded: LoadedSnapshot | null;
   try {
     // The newest snapshot the store still holds seeds the read models; the projection then replays only
@@ -214,6 +230,7 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
     audit,
     auditBackfill,
     orgsDecoded,
+    integrity,
     async close() {
       stopping = true;
       await orgsDecoded;

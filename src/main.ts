@@ -31,6 +31,12 @@ async function main(): Promise<void> {
       );
       logger.warn('='.repeat(72));
     }
+    // A damaged file found by the background check stops the service as it would have stopped start-up
+    // (no shutdown snapshot: nothing more is written to or derived from that file).
+    running.integrity.catch((e: unknown) => {
+      logger.error(`cannot continue: ${(e as Error).message}`);
+      process.exit(3);
+    });
     const stop = async (signal: string) => {
       logger.log(`${signal}: shutting down`);
       await running.close();

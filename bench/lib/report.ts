@@ -483,6 +483,9 @@ export function renderRun(r: BenchResults): { key: string; body: string } {
       rows.push([
         'Ready from snapshot (cold process)',
         `${fmtMs(s.ready.readyMs)}: open store ${fmtMs(s.ready.openMs)}, read + decode ${fmtMs(s.ready.loadMs)}, catch up ${fmtInt(s.ready.catchUpEvents)} events ${fmtMs(s.ready.catchUpMs)}; RSS ${fmtMB(s.ready.rssAfter)}` +
+          (s.ready.integrityMs !== undefined
+            ? `. The store's \`PRAGMA quick_check\` ran beside it in a worker and passed ${fmtMs(s.ready.integrityMs)} after opening (commands wait for it; reads do not)`
+            : '') +
           (s.ready.fullDecodeMs !== undefined
             ? `. Organizations left encoded until first use then take ${fmtMs(s.ready.fullDecodeMs)} to decode all; RSS once all are decoded ${fmtMB(s.ready.rssAfterFullDecode)} (heap ${fmtMB(s.ready.heapUsedAfterFullDecode)})`
             : ''),

@@ -6,7 +6,8 @@
  *   time-travel checkpoints it would hold with them (CHECKPOINTS_PER_SNAPSHOT × SNAPSHOT_KEEP spread
  *   over the history, none where a snapshot is). Cached beside the store: a rerun reuses them.
  * - `ready`: a cold process that opens the store, loads the newest snapshot and catches up: the
- *   start-up path of the service, without HTTP.
+ *   start-up path of the service, without HTTP, with its integrity check (`PRAGMA quick_check`) in a
+ *   worker meanwhile (SQLITE_INTEGRITY_CHECK=background); the check's own time is reported beside.
  * - `historical`: `at:` checks at random positions through ReadSide.queriesAt, one fresh ReadSide per
  *   position (cold LRU), with the snapshots and checkpoints and, for a few positions, without them.
  *   One full collection before the samples, none before each (unless `--gc-each`): a forced full
@@ -58,6 +59,8 @@ export interface ReadyResult {
   catchUpMs: number;
   catchUpEvents: number;
   readyMs: number;
+  /** From opening until the background `PRAGMA quick_check` passed (commands wait for it). */
+  integrityMs?: number;
   snapshotEvents: number;
   snapshotBytes: number;
   rssAfter: number;
@@ -173,14 +176,21 @@ async function ready(storeDir: string, snapDir: string, profile: string | undefi
 
 async function readyOnce(storeDir: string, snapDir: string): Promise<ReadyResult> {
   const t0 = process.hrtime.bigint();
-  const store = SqliteEventStore.open({ dataDir: storeDir, synchronous: 'FULL' });
+  const store = SqliteEventStore.open({
+    dataDir: storeDir,
+    synchronous: 'FULL',
+    integrityCheck: 'background',
+  });
   const t1 = process.hrtime.bigint();
+  let tIntegrity = 0n;
+  const integrity = store.integrity.then(() => (tIntegrity = process.hrtime.bigint()));
   const { loaded } = await loadLatestSnapshot(new FileSnapshotStore(snapDir), store, { discard: false });
   if (!loaded) throw new Error(`no usable snapshot in ${snapDir}`);
   const t2 = process.hrtime.bigint();
   const before = loaded.readModel.eventCount;
   const { rm } = await rebuild(store, 5000, loaded.readModel);
   const t3 = process.hrtime.bigint();
+  await integrity;
   gc();
   const mem = process.memoryUsage();
   const t4 = process.hrtime.bigint();
@@ -199,6 +209,7 @@ async function readyOnce(storeDir: string, snapDir: string): Promise<ReadyResult
     catchUpMs: ms(t2, t3),
     catchUpEvents: rm.eventCount - before,
     readyMs: ms(t0, t3),
+    integrityMs: ms(t0, tIntegrity),
     snapshotEvents: loaded.snapshot.header.eventCount,
     snapshotBytes: loaded.snapshot.bytes,
     rssAfter: mem.rss,

@@ -30,3 +30,15 @@ describe('snapshot settings', () => {
     expect(() => loadConfig({ ...base, [name]: value })).toThrow(name);
   });
 });
+
+describe('SQLITE_INTEGRITY_CHECK', () => {
+  it('defaults to background and takes startup (any case)', () => {
+    expect(loadConfig(base).sqliteIntegrityCheck).toBe('background');
+    expect(loadConfig({ ...base, SQLITE_INTEGRITY_CHECK: 'Startup' }).sqliteIntegrityCheck).toBe('startup');
+  });
+
+  it('refuses anything else with a message naming the variable', () => {
+    expect(() => loadConfig({ ...base, SQLITE_INTEGRITY_CHECK: 'off' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, SQLITE_INTEGRITY_CHECK: 'off' })).toThrow('SQLITE_INTEGRITY_CHECK');
+  });
+});

@@ -14,6 +14,8 @@ export interface AppConfig {
   eventStore: 'sqlite' | 'esdb' | 'memory';
   esdbConnectionString?: string;
   sqliteSynchronous: 'FULL' | 'NORMAL' | 'OFF';
+  /** SQLITE_INTEGRITY_CHECK: `PRAGMA quick_check` in the background (commands wait for it) or before start-up. */
+  sqliteIntegrityCheck: 'background' | 'startup';
   tokens: ClientToken[];
   /** True when no tokens were configured and the development token is in use. */
   devToken: boolean;
@@ -89,6 +91,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (sync !== 'FULL' && sync !== 'NORMAL' && sync !== 'OFF') {
     throw new ConfigError(`SQLITE_SYNCHRONOUS must be FULL, NORMAL or OFF, got "${sync}"`);
   }
+  const integrity = (env.SQLITE_INTEGRITY_CHECK ?? 'background').toLowerCase();
+  if (integrity !== 'background' && integrity !== 'startup') {
+    throw new ConfigError(`SQLITE_INTEGRITY_CHECK must be background or startup, got "${integrity}"`);
+  }
   const logLevel = env.LOG_LEVEL ?? 'log';
   if (logLevel !== 'error' && logLevel !== 'warn' && logLevel !== 'log' && logLevel !== 'debug') {
     throw new ConfigError(`LOG_LEVEL must be error, warn, log or debug, got "${logLevel}"`);
@@ -112,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventStore: store,
     esdbConnectionString: env.ESDB_CONNECTION_STRING,
     sqliteSynchronous: sync,
+    sqliteIntegrityCheck: integrity,
     tokens,
     devToken,
     commandRetries: int(env, 'COMMAND_RETRIES', 5, 0, 100),

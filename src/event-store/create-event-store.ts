@@ -10,6 +10,8 @@ export interface EventStoreConfig {
   dataDir?: string;
   /** `sqlite` only; default FULL. */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** `sqlite` only; default `startup` (see SqliteEventStoreOptions.integrityCheck). */
+  sqliteIntegrityCheck?: 'background' | 'startup';
   /** Required for `esdb`, e.g. `esdb://localhost:2113?tls=false`. */
   esdbConnectionString?: string;
 }
@@ -28,6 +30,7 @@ export async function createEventStore(config: EventStoreConfig): Promise<EventS
       return SqliteEventStore.open({
         dataDir: config.dataDir,
         synchronous: config.sqliteSynchronous ?? 'FULL',
+        integrityCheck: config.sqliteIntegrityCheck === 'background' ? 'background' : 'open',
       });
     case 'esdb':
       if (!config.esdbConnectionString)

@@ -1,9 +1,20 @@
 /**
  * The real server process (dist/src/main.js) on the embedded SQLite store: an acknowledged command
- * survives kill -9; a foreign or damaged DATA_DIR gives a clear start-up error, not an empty store.
+ * survives kill -9; a foreign or damaged DATA_DIR gives a clear start-up error, not an empty store;
+ * damage that only the background integrity check reads stops the service once it is found.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { http } from '../support/server';
@@ -147,6 +158,41 @@ it('SIGTERM shuts down gracefully: a snapshot at the head, and the next start is
       second.child.kill('SIGKILL');
       await second.exited;
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);
+
+it('a file damaged where start-up does not read: served from the snapshot, then the background quick_check stops the service (exit 3)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'perm-damaged-'));
+  try {
+    const first = startServer(dir, port);
+    try {
+      await waitHealthy(url, first.exited);
+      // A few hundred events, so that the early pages hold only old rows.
+      for (let i = 0; i < 120; i += 1) {
+        const r = await http(url, 'POST', '/v1/commands/CreateOrganization', {
+          token: TOKEN,
+          actor: 'system',
+          body: { orgId: `org-${i}`, name: `Organization number ${i}`, founderUserId: `founder-${i}` },
+        });
+        expect(r.status).toBe(200);
+      }
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect(await first.exited).toBe(0);
+    // Pages 5-7 (of 4096 bytes): early events and index entries; the snapshot covers them all.
+    const fd = openSync(join(dir, 'events.sqlite'), 'r+');
+    try {
+      writeSync(fd, Buffer.alloc(4096 * 3, 0xa5), 0, 4096 * 3, 4096 * 4);
+    } finally {
+      closeSync(fd);
+    }
+    const second = startServer(dir, port);
+    expect(await second.exited).toBe(3);
+    expect(second.output()).toContain('read models seeded from snapshot');
+    expect(second.output()).toMatch(/cannot continue: Event store file .*events\.sqlite is damaged/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -231,7 +231,8 @@ describe('SqliteEventStore specifics', () => {
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
 
-  it('refuses a damaged database file (quick_check)', async () => {
+  /** A closed store of 400 events; `damage` overwrites a few B-tree pages in the middle with garbage. */
+  async function filledStore(damage: boolean): Promise<{ dataDir: string; file: string }> {
     const dataDir = tempDir();
     const store = SqliteEventStore.open({ dataDir });
     for (let batch = 0; batch < 20; batch += 1) {
@@ -243,15 +244,66 @@ describe('SqliteEventStore specifics', () => {
     await store.close();
     const file = join(dataDir, 'events.sqlite');
     expect(existsSync(`${file}-wal`)).toBe(false);
-    // Overwrite a few B-tree pages in the middle of the file (page size 4096) with garbage.
-    const fd = openSync(file, 'r+');
-    try {
-      writeSync(fd, Buffer.alloc(4096 * 3, 0xa5), 0, 4096 * 3, 4096 * 4);
-    } finally {
-      closeSync(fd);
+    if (damage) {
+      // Page size 4096: pages 5-7, past the schema page the cheap checks read.
+      const fd = openSync(file, 'r+');
+      try {
+        writeSync(fd, Buffer.alloc(4096 * 3, 0xa5), 0, 4096 * 3, 4096 * 4);
+      } finally {
+        closeSync(fd);
+      }
     }
+    return { dataDir, file };
+  }
+
+  it('refuses a damaged database file (quick_check)', async () => {
+    const { dataDir, file } = await filledStore(true);
     expect(() => open(dataDir)).toThrow(StoreCorruptError);
     expect(() => open(dataDir)).toThrow(file);
+  });
+
+  it('integrityCheck background: a damaged file opens, then the check fails it and every append is refused', async () => {
+    const { dataDir, file } = await filledStore(true);
+    const before = sha256File(file);
+    const store = SqliteEventStore.open({ dataDir, integrityCheck: 'background' });
+    try {
+      expect(store.integrityState).toBe('checking');
+      // Issued while the check runs: it waits for the verdict instead of writing into the damaged file.
+      const early = store.append('new', [newEvent('A')], 'no_stream');
+      await expect(store.integrity).rejects.toThrow(StoreCorruptError);
+      await expect(store.integrity).rejects.toThrow(/events\.sqlite is damaged/);
+      await expect(early).rejects.toThrow(StoreCorruptError);
+      await expect(store.append('new', [newEvent('B')], 'no_stream')).rejects.toThrow(file);
+      expect(store.integrityState).toBe('failed');
+    } finally {
+      await store.close();
+    }
+    expect(sha256File(file)).toBe(before);
+  });
+
+  it('integrityCheck background: a sound file passes, and an append made during the check lands after it', async () => {
+    const { dataDir } = await filledStore(false);
+    const store = SqliteEventStore.open({ dataDir, integrityCheck: 'background' });
+    try {
+      expect(store.integrityState).toBe('checking');
+      const appended = store.append('s0', [newEvent('A')], 19);
+      await expect(store.integrity).resolves.toBeUndefined();
+      expect(store.integrityState).toBe('ok');
+      await expect(appended).resolves.toMatchObject({ nextExpectedRevision: 20 });
+      expect((await store.readStream('s0', 20)).map((e) => e.type)).toEqual(['A']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('integrityCheck background: a new file needs no check', async () => {
+    const store = SqliteEventStore.open({ dataDir: tempDir(), integrityCheck: 'background' });
+    try {
+      expect(store.integrityState).toBe('ok');
+      await store.append('s', [newEvent('A')], 'no_stream');
+    } finally {
+      await store.close();
+    }
   });
 
   it('the UNIQUE(stream, revision) constraint is in the schema itself', async () => {

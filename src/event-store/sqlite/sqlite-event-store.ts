@@ -27,6 +27,7 @@ import {
   type Subscription,
 } from '../port';
 import { GroupCommitter } from './group-commit';
+import { quickCheckInWorker } from './integrity-check';
 import { SqliteStoredEvent } from './stored-event';
 
 /** `PRAGMA application_id` of our files ("WPE1"): tells our database apart from any other SQLite file. */
@@ -47,6 +48,13 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** How long a writer waits for another connection's write lock before failing (default 5000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * When `PRAGMA quick_check` (reads the whole file) runs on an existing file. `open` (default): before
+   * open() returns. `background`: open() returns after the cheap checks (header, application id,
+   * tables) and the check runs in a worker thread on a read-only connection of its own; appends wait
+   * for it and fail if it finds damage. {@link SqliteEventStore.integrity} tells the outcome.
+   */
+  integrityCheck?: 'open' | 'background';
 }
 
 interface EventRow {
@@ -100,6 +108,16 @@ export class SqliteEventStore implements EventStore {
   /** The append path: appends of one event-loop turn share one transaction (group-commit.ts). */
   private readonly appender: GroupCommitter;
   private closed = false;
+  /** Set while a background integrity check runs; appends wait for it. */
+  private integrityPending: Promise<void> | null = null;
+  private integrityFailure: Error | null = null;
+  /**
+   * Settles once the file has passed `PRAGMA quick_check` (at once when it ran in open(), or for a new
+   * file); rejects with {@link StoreCorruptError} when the background check found damage.
+   */
+  integrity: Promise<void> = Promise.resolve();
+  /** Where the integrity check stands: `checking` only while a background check runs. */
+  integrityState: 'checking' | 'ok' | 'failed' = 'ok';
 
   private constructor(
     private readonly db: Database.Database,
@@ -145,14 +163,17 @@ export class SqliteEventStore implements EventStore {
       throw mapSqliteError(error, file, 'open');
     }
     try {
-      const needsInit = inspectExisting(db, file);
+      const background = options.integrityCheck === 'background';
+      const needsInit = inspectExisting(db, file, !background);
       // WAL is switched on only once the file is known to be ours (or new): never rewrite a foreign file.
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal')
         throw new StoreUnavailableError(`Cannot enable WAL on ${file} (journal_mode is ${String(mode)})`);
       db.pragma(`synchronous = ${synchronous}`);
       if (needsInit) initialise(db, file);
-      return new SqliteEventStore(db, file, options.pollIntervalMs ?? 200);
+      const store = new SqliteEventStore(db, file, options.pollIntervalMs ?? 200);
+      if (background && !needsInit) store.checkInBackground();
+      return store;
     } catch (error) {
       db.close();
       throw error instanceof StoreCorruptError || error instanceof StoreUnavailableError
@@ -169,6 +190,11 @@ export class SqliteEventStore implements EventStore {
     for (const event of batch) {
       if (seen.has(event.eventId)) throw new DuplicateEventIdError(stream, event.eventId);
       seen.add(event.eventId);
+    }
+    if (this.integrityFailure) throw this.integrityFailure;
+    if (this.integrityPending) {
+      await this.integrityPending;
+      this.assertOpen();
     }
     // Settles once the transaction it shares with the other appends of this turn has committed.
     return this.appender.append(stream, batch, expected);
@@ -260,6 +286,9 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // The worker holds a connection of its own: let it finish (it is not interruptible mid-check).
+    await this.integrityPending?.catch(() => undefined);
+    if (this.closed) return;
     // Appends queued before close are written (and acknowledged) first.
     this.appender.flush();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
@@ -267,6 +296,28 @@ export class SqliteEventStore implements EventStore {
     this.appender.flush();
     appendSignals.off('append', this.onAppendSignal);
     this.db.close();
+  }
+
+  /** Starts `PRAGMA quick_check` in a worker thread (integrityCheck: 'background'). */
+  private checkInBackground(): void {
+    this.integrityState = 'checking';
+    const pending = quickCheckInWorker(this.file).then((outcome) => {
+      const failure =
+        'problems' in outcome
+          ? quickCheckFailure(this.file, outcome.problems)
+          : integrityCheckError(this.file, outcome.error);
+      this.integrityPending = null;
+      if (failure) {
+        this.integrityState = 'failed';
+        this.integrityFailure = failure;
+        throw failure;
+      }
+      this.integrityState = 'ok';
+    });
+    this.integrityPending = pending;
+    this.integrity = pending;
+    // Callers that never ask are not an unhandled rejection; appends still see the failure.
+    pending.catch(() => undefined);
   }
 
   private mapAppendError(
@@ -386,13 +437,14 @@ function assertSqliteHeader(file: string): void {
  * Checks an opened file without modifying it. Returns true when it is empty and must be initialised,
  * false when it is one of ours; throws {@link StoreCorruptError} otherwise.
  */
-function inspectExisting(db: Database.Database, file: string): boolean {
-  const check = db.pragma('quick_check') as Array<{ quick_check: string }>;
-  const problems = check.map((row) => row.quick_check).filter((result) => result !== 'ok');
-  if (problems.length > 0) {
-    throw new StoreCorruptError(
-      `Event store file ${file} is damaged (PRAGMA quick_check: ${problems.slice(0, 3).join('; ')})`,
+function inspectExisting(db: Database.Database, file: string, quickCheck: boolean): boolean {
+  if (quickCheck) {
+    const check = db.pragma('quick_check') as Array<{ quick_check: string }>;
+    const failure = quickCheckFailure(
+      file,
+      check.map((row) => row.quick_check).filter((result) => result !== 'ok'),
     );
+    if (failure) throw failure;
   }
   const applicationId = db.pragma('application_id', { simple: true });
   const tables = db
@@ -410,6 +462,26 @@ function inspectExisting(db: Database.Database, file: string): boolean {
   }
   assertMarker(db, file, tables);
   return false;
+}
+
+function quickCheckFailure(file: string, problems: string[]): StoreCorruptError | null {
+  if (problems.length === 0) return null;
+  return new StoreCorruptError(
+    `Event store file ${file} is damaged (PRAGMA quick_check: ${problems.slice(0, 3).join('; ')})`,
+  );
+}
+
+/** The worker's error as the open path would have reported it; a check that could not run is no pass. */
+function integrityCheckError(file: string, error: { message: string; code: string | undefined }): Error {
+  const mapped = error.code?.startsWith('SQLITE_')
+    ? mapSqliteError(
+        Object.assign(new Error(error.message), { name: 'SqliteError', code: error.code }),
+        file,
+        'integrity check',
+      )
+    : null;
+  if (mapped instanceof StoreCorruptError || mapped instanceof StoreUnavailableError) return mapped;
+  return new StoreUnavailableError(`PRAGMA quick_check of ${file} could not run: ${error.message}`, error);
 }
 
 function assertMarker(db: Database.Database, file: string, tables: string[]): void {
