@@ -630,6 +630,16 @@ async function main(): Promise<void> {
   rmSync(workDir, { recursive: true, force: true });
 }
 
+/** The `--only` phase whose measurement each profile belongs to. */
+const PROFILE_PHASE: Record<string, string> = {
+  rebuild: 'readmodel',
+  'checks-ours': 'checks',
+  ready: 'snapshots',
+  historical: 'snapshots',
+  'http-check': 'http',
+  'http-commands': 'commands',
+};
+
 /**
  * `--only` reruns some phases: keep the other phases of today's run on this machine (same events and
  * seed), so that rerunning the key numbers does not throw the rest away.
@@ -637,6 +647,7 @@ async function main(): Promise<void> {
 function mergeInto(file: string): void {
   const prior = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
   if (prior.options.events !== events || prior.options.seed !== seed) return;
+  const rerunPhases = new Set(only ?? []);
   const measured = results.phases;
   results.phases = { ...prior.phases, ...measured };
   if (measured.checks && prior.phases.checks)
@@ -646,7 +657,9 @@ function mergeInto(file: string): void {
   const rerun = new Set(Object.keys(results.load));
   const stale = Object.entries(prior.errors).filter(([k]) => !rerun.has(k));
   results.errors = { ...Object.fromEntries(stale), ...results.errors };
-  results.profiles = { ...prior.profiles, ...results.profiles };
+  // A rerun phase's old profile described a measurement that no longer stands.
+  const kept = Object.entries(prior.profiles).filter(([name]) => !rerunPhases.has(PROFILE_PHASE[name] ?? ''));
+  results.profiles = { ...Object.fromEntries(kept), ...results.profiles };
   results.load = { ...prior.load, ...results.load };
   results.reruns = [
     ...(prior.reruns ?? []),
