@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors';
 import { ConflictRetriesExhaustedError, IdempotencyKeyReusedError } from '../application/command.service';
 import { NotCaughtUpError } from '../read-model/projection-runner';
-import { StoreUnavailableError } from '../event-store/port';
+import { StoreCorruptError, StoreUnavailableError } from '../event-store/port';
 
 export interface FieldError {
   field: string;
@@ -78,7 +78,8 @@ export function toProblem(err: unknown): Problem {
   }
   if (err instanceof ConflictRetriesExhaustedError) return problem(409, 'CONFLICT', 'Conflict', err.message);
   if (err instanceof NotCaughtUpError) return problem(503, 'NOT_CAUGHT_UP', 'Not caught up', err.message);
-  if (err instanceof StoreUnavailableError) {
+  // A damaged store (found by the background integrity check) takes no more writes either.
+  if (err instanceof StoreUnavailableError || err instanceof StoreCorruptError) {
     return problem(503, 'STORE_UNAVAILABLE', 'Event store unavailable', err.message);
   }
   if (err instanceof HttpException) {
