@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from './config/config';
 import { createEventStore } from './event-store/create-event-store';
 import type { EventStore } from './event-store/port';
-import { SqliteEventStore } from './event-store/sqlite/sqlite-event-store';
 import { ReadModel, type UnknownEventLog } from './read-model/read-model';
 import { AuditIndex, backfillAuditIndex } from './read-model/audit-index';
 import { SnapshotManager, type LoadedSnapshot } from './read-model/snapshot-manager';
@@ -120,8 +119,8 @@ export async function startApp(config: AppConfig, options: { listen?: boolean } 
   const started = Date.now();
   // SQLITE_INTEGRITY_CHECK=background: PRAGMA quick_check runs in a worker while the read models load
   // and catch up (they read only the snapshot file and the tail); commands wait for its verdict.
-  const integrity = store instanceof SqliteEventStore ? store.integrity : Promise.resolve();
-  if (store instanceof SqliteEventStore && store.integrityState === 'checking') {
+  const integrity = store.integrity ?? Promise.resolve();
+  if (store.integrityState === 'checking') {
     void integrity.then(
       () => logger.log(`store integrity: PRAGMA quick_check ok in ${Date.now() - started} ms (background)`),
       (err: unknown) => logger.error(`store integrity: ${(err as Error).message}`),

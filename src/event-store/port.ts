@@ -113,6 +113,13 @@ export interface SubscribeHandlers {
 
 export interface EventStore {
   readonly kind: 'memory' | 'sqlite' | 'esdb';
+  /**
+   * Adapters that check their storage in the background (SQLite, `PRAGMA quick_check`): where that
+   * check stands, and a promise of its verdict (rejects with {@link StoreCorruptError} on damage).
+   * Absent on adapters with nothing to check.
+   */
+  readonly integrityState?: 'checking' | 'ok' | 'failed';
+  readonly integrity?: Promise<void>;
   /** Appends atomically (all or nothing). Throws {@link ConcurrencyError} when `expected` does not hold. */
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   /**

@@ -3,7 +3,6 @@ import type { FastifyReply } from 'fastify';
 import type { ProjectionRunner } from '../read-model/projection-runner';
 import type { AppConfig } from '../config/config';
 import type { EventStore } from '../event-store/port';
-import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { APP_CONFIG, EVENT_STORE_TOKEN, PROJECTION } from './tokens';
 
 /** Unauthenticated: load balancers and orchestrators probe it. */
@@ -20,7 +19,7 @@ export class HealthController {
     // Ready once caught up, while a background integrity check may still run: the read models come
     // from the snapshot and the events after it, all read without error, and commands wait for the
     // check's verdict; a failed check stops the process (main.ts).
-    const integrity = this.store instanceof SqliteEventStore ? this.store.integrityState : undefined;
+    const integrity = this.store.integrityState;
     const ok = this.projection.isCaughtUp && integrity !== 'failed';
     void reply.status(ok ? 200 : 503).send({
       status: ok ? 'ok' : integrity === 'failed' ? 'failed' : 'starting',

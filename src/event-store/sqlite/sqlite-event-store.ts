@@ -108,9 +108,6 @@ export class SqliteEventStore implements EventStore {
   /** The append path: appends of one event-loop turn share one transaction (group-commit.ts). */
   private readonly appender: GroupCommitter;
   private closed = false;
-  /** Set while a background integrity check runs; appends wait for it. */
-  private integrityPending: Promise<void> | null = null;
-  private integrityFailure: Error | null = null;
   /**
    * Settles once the file has passed `PRAGMA quick_check` (at once when it ran in open(), or for a new
    * file); rejects with {@link StoreCorruptError} when the background check found damage.
@@ -191,9 +188,9 @@ export class SqliteEventStore implements EventStore {
       if (seen.has(event.eventId)) throw new DuplicateEventIdError(stream, event.eventId);
       seen.add(event.eventId);
     }
-    if (this.integrityFailure) throw this.integrityFailure;
-    if (this.integrityPending) {
-      await this.integrityPending;
+    // While a background check runs, wait for it; once it found damage, fail with its error.
+    if (this.integrityState !== 'ok') {
+      await this.integrity;
       this.assertOpen();
     }
     // Settles once the transaction it shares with the other appends of this turn has committed.
@@ -287,7 +284,7 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     // The worker holds a connection of its own: let it finish (it is not interruptible mid-check).
-    await this.integrityPending?.catch(() => undefined);
+    if (this.integrityState === 'checking') await this.integrity.catch(() => undefined);
     if (this.closed) return;
     // Appends queued before close are written (and acknowledged) first.
     this.appender.flush();
@@ -306,15 +303,9 @@ export class SqliteEventStore implements EventStore {
         'problems' in outcome
           ? quickCheckFailure(this.file, outcome.problems)
           : integrityCheckError(this.file, outcome.error);
-      this.integrityPending = null;
-      if (failure) {
-        this.integrityState = 'failed';
-        this.integrityFailure = failure;
-        throw failure;
-      }
-      this.integrityState = 'ok';
+      this.integrityState = failure ? 'failed' : 'ok';
+      if (failure) throw failure;
     });
-    this.integrityPending = pending;
     this.integrity = pending;
     // Callers that never ask are not an unhandled rejection; appends still see the failure.
     pending.catch(() => undefined);
